@@ -1,0 +1,13 @@
+DROP TABLE audit_events;
+DROP TABLE idempotency_keys;
+DROP TABLE login_throttle;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE intervention_target_groups;
+DROP TABLE interventions;
+DROP TABLE product_lines;
+DROP TABLE district_municipalities;
+DROP TABLE districts;
+DROP TABLE organizations;
+DROP TABLE municipalities;

@@ -1,0 +1,221 @@
+//! Connections and pools for both backends, migrations, and the write transaction.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type over both backends, so repositories are written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` URLs are PostgreSQL; anything else is a SQLite file
+    /// (optionally written `sqlite://path`).
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// Runs a diesel expression on the backend's own connection, for what the multi-backend
+/// connection cannot express (batch inserts).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Postgresql($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Opens connections for the configured backend only: a PostgreSQL server that is down must
+/// be an error, not a reason to fall back to a SQLite file named like the URL.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first, so that switching to WAL itself waits for other writers.
+                for pragma in [
+                    "PRAGMA busy_timeout = 5000",
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = FULL",
+                    "PRAGMA foreign_keys = ON",
+                ] {
+                    conn.batch_execute(pragma).map_err(r2d2::Error::QueryError)?;
+                }
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+pub type Conn = PooledConnection<Manager>;
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a free connection before it is told the service is busy.
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_size: 8, checkout_timeout: Duration::from_secs(3) }
+    }
+}
+
+impl Db {
+    /// Opens a pool; for SQLite, creates the file's folder first.
+    pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
+        let backend = Backend::of_url(url);
+        let target = match backend {
+            Backend::Postgres => url.to_owned(),
+            Backend::Sqlite => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                path.to_owned()
+            }
+        };
+        let pool = Pool::builder()
+            .max_size(options.max_size)
+            .connection_timeout(options.checkout_timeout)
+            .build(Manager { backend, target })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool. Blocking: call it from a blocking thread.
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Applies pending migrations, then loads reference data that is still missing.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => run_migrations(c, SQLITE_MIGRATIONS)?,
+            DbConnection::Postgresql(c) => {
+                // Several API processes may start together: one migrates, the others wait.
+                c.batch_execute("SELECT pg_advisory_lock(4242001)")?;
+                let applied = run_migrations(c, POSTGRES_MIGRATIONS);
+                c.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
+                applied?
+            }
+        };
+        crate::municipality::load_catalogue(&mut conn)?;
+        Ok(applied)
+    }
+
+    /// Runs `f` in one write transaction. On SQLite it begins IMMEDIATE, taking the write lock
+    /// up front: a deferred transaction that reads and then writes fails at once with "database
+    /// is locked" when another writer is active, whatever the busy timeout.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, f)
+    }
+
+    /// Runs `f` with a connection, outside any explicit transaction.
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+}
+
+fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    conn.run_pending_migrations(migrations)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// See [`Db::write`].
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the variant does not change") };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(e)
+        }
+    }
+}

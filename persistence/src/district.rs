@@ -1,0 +1,196 @@
+//! Districts (ambiti distrettuali): the municipalities an authority serves. Data, editable by
+//! admins.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::schema::{district_municipalities, districts};
+use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization, stored, stored_id, to_db};
+use ambito_domain::{Invalid, IstatCode, Name, OrganizationKind};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct District {
+    pub id: Uuid,
+    pub name: String,
+    pub authority_id: Uuid,
+    pub municipalities: Vec<IstatCode>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable)]
+struct Row {
+    id: String,
+    name: String,
+    authority_id: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+pub struct NewDistrict {
+    pub name: Name,
+    pub authority_id: Uuid,
+    pub municipalities: Vec<IstatCode>,
+}
+
+fn check_members(conn: &mut DbConnection, codes: &[IstatCode]) -> Result<(), StoreError> {
+    if codes.is_empty() {
+        return Err(Invalid::one("municipalities", "a district has at least one municipality").into());
+    }
+    let unknown = municipality::unknown_codes(conn, codes)?;
+    if !unknown.is_empty() {
+        let list: Vec<&str> = unknown.iter().map(IstatCode::as_str).collect();
+        return Err(Invalid::one("municipalities", format!("unknown ISTAT codes: {}", list.join(", "))).into());
+    }
+    Ok(())
+}
+
+fn set_members(conn: &mut DbConnection, id: &str, codes: &[IstatCode]) -> Result<(), StoreError> {
+    diesel::delete(district_municipalities::table.filter(district_municipalities::district_id.eq(id))).execute(conn)?;
+    let mut unique: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let rows: Vec<_> = unique
+        .into_iter()
+        .map(|c| (district_municipalities::district_id.eq(id), district_municipalities::istat_code.eq(c)))
+        .collect();
+    crate::on_backend!(conn, |c| diesel::insert_into(district_municipalities::table).values(&rows).execute(c))?;
+    Ok(())
+}
+
+fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<Uuid>) -> Result<bool, StoreError> {
+    let mut query = districts::table.filter(districts::name.eq(name.as_str())).into_boxed();
+    if let Some(id) = except {
+        query = query.filter(districts::id.ne(id.to_string()));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Result<District, StoreError> {
+    match organization::get(conn, new.authority_id) {
+        Ok(org) if org.kind == OrganizationKind::Authority => {}
+        Ok(_) | Err(StoreError::NotFound) => {
+            return Err(Invalid::one("authority_id", "no authority has this id").into());
+        }
+        Err(e) => return Err(e),
+    }
+    check_members(conn, &new.municipalities)?;
+    if name_taken(conn, &new.name, None)? {
+        return Err(StoreError::Conflict(format!("a district named {} already exists", new.name.as_str())));
+    }
+    let id = Uuid::now_v7();
+    let now = to_db(Utc::now());
+    diesel::insert_into(districts::table)
+        .values((
+            districts::id.eq(id.to_string()),
+            districts::name.eq(new.name.as_str()),
+            districts::authority_id.eq(new.authority_id.to_string()),
+            districts::version.eq(1),
+            districts::created_at.eq(now),
+            districts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    set_members(conn, &id.to_string(), &new.municipalities)?;
+    let district = get(conn, id)?;
+    audit::record(conn, actor, "district.created", "district", &id.to_string(), None::<&()>, Some(&district))?;
+    Ok(district)
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<District, StoreError> {
+    let row: Row = districts::table.find(id.to_string()).first(conn)?;
+    let mut all = with_members(conn, vec![row])?;
+    Ok(all.remove(0))
+}
+
+fn with_members(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<District>, StoreError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let members: Vec<(String, String)> = district_municipalities::table
+        .filter(district_municipalities::district_id.eq_any(&ids))
+        .order(district_municipalities::istat_code.asc())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let municipalities = members
+                .iter()
+                .filter(|(d, _)| *d == r.id)
+                .map(|(_, c)| stored("istat code", IstatCode::parse(c)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(District {
+                id: stored_id("district id", &r.id)?,
+                name: r.name,
+                authority_id: stored_id("authority id", &r.authority_id)?,
+                municipalities,
+                version: r.version,
+                created_at: from_db(r.created_at),
+                updated_at: from_db(r.updated_at),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DistrictFilter {
+    pub authority_id: Option<Uuid>,
+}
+
+pub fn list(conn: &mut DbConnection, filter: &DistrictFilter, page: &Page) -> Result<Paged<District>, StoreError> {
+    let mut query = districts::table.into_boxed();
+    if let Some(a) = filter.authority_id {
+        query = query.filter(districts::authority_id.eq(a.to_string()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(districts::id.gt(after.clone()));
+    }
+    let rows: Vec<Row> = query.order(districts::id.asc()).limit(page.fetch()).load(conn)?;
+    let list = with_members(conn, rows)?;
+    Ok(page.finish(list, |d| d.id.to_string()))
+}
+
+#[derive(Default)]
+pub struct DistrictPatch {
+    pub name: Option<Name>,
+    pub municipalities: Option<Vec<IstatCode>>,
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i64,
+    patch: &DistrictPatch,
+) -> Result<District, StoreError> {
+    let before = get(conn, id)?;
+    if before.version != expected_version {
+        return Err(StoreError::Stale);
+    }
+    if let Some(name) = &patch.name
+        && name_taken(conn, name, Some(id))?
+    {
+        return Err(StoreError::Conflict(format!("a district named {} already exists", name.as_str())));
+    }
+    if let Some(codes) = &patch.municipalities {
+        check_members(conn, codes)?;
+    }
+    let changed = diesel::update(districts::table)
+        .filter(districts::id.eq(id.to_string()))
+        .filter(districts::version.eq(expected_version))
+        .set((
+            districts::name.eq(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str)),
+            districts::version.eq(expected_version + 1),
+            districts::updated_at.eq(to_db(Utc::now())),
+        ))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::Stale);
+    }
+    if let Some(codes) = &patch.municipalities {
+        set_members(conn, &id.to_string(), codes)?;
+    }
+    let after = get(conn, id)?;
+    audit::record(conn, actor, "district.updated", "district", &id.to_string(), Some(&before), Some(&after))?;
+    Ok(after)
+}

@@ -1,0 +1,78 @@
+//! Ambito's storage: one set of repositories over SQLite (embedded default) and PostgreSQL
+//! (production). Repositories take and return domain types; every change is written with its
+//! audit event in the same transaction.
+
+pub mod audit;
+pub mod catalogue;
+pub mod db;
+pub mod district;
+pub mod idempotency;
+pub mod municipality;
+pub mod organization;
+pub mod page;
+pub mod schema;
+pub mod session;
+pub mod throttle;
+pub mod user;
+
+pub use audit::Actor;
+pub use db::{Backend, Db, DbConnection, PoolOptions};
+pub use page::{Page, Paged};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The row exists but its version is not the one the caller read.
+    #[error("the record was changed by someone else")]
+    Stale,
+    /// A unique value is already taken; the text names it for the user.
+    #[error("{0}")]
+    Conflict(String),
+    /// The pool could not hand out a connection in time, or the database is unreachable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A stored value that the domain refuses: the database was changed behind our back.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// Input that parsed but refers to something that does not exist, per field.
+    #[error(transparent)]
+    Invalid(#[from] ambito_domain::Invalid),
+    #[error("database error: {0}")]
+    Database(DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a record with these values already exists".into())
+            }
+            other => Self::Database(other),
+        }
+    }
+}
+
+/// Instants are stored as naive UTC: the one timestamp type both backends share.
+pub(crate) fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+pub(crate) fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Parses a stored value back into its domain type; failure means the row is corrupt.
+pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> Result<T, StoreError> {
+    parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(crate) fn stored_id(what: &str, id: &str) -> Result<uuid::Uuid, StoreError> {
+    stored(what, uuid::Uuid::parse_str(id))
+}

@@ -1,0 +1,40 @@
+//! Keyset pagination: every list is ordered by a unique key, and the cursor is the last key
+//! seen, so pages stay stable while rows are added.
+
+/// What a caller asks for: the rows after `after`, at most `limit` of them.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// One page of results, and the key to continue from when more rows follow.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl Page {
+    /// How many rows to fetch: one more than asked, to learn whether another page follows.
+    pub(crate) fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+
+    pub(crate) fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> Paged<T> {
+        let limit = usize::try_from(self.limit).unwrap_or(0);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Paged { items: rows, next }
+    }
+}
+
+impl<T> Paged<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged { items: self.items.into_iter().map(f).collect(), next: self.next }
+    }
+}

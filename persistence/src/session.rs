@@ -1,0 +1,127 @@
+//! Sessions and their refresh tokens. A login opens a session (a token family); each refresh
+//! uses up one token and issues the next. Presenting a used token again means it was stolen:
+//! the whole family is revoked. Access tokens name their session, so they stop working with it.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::{refresh_tokens, sessions, users};
+use crate::{DbConnection, StoreError, from_db, stored_id, to_db, user};
+
+pub fn open(conn: &mut DbConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id.to_string()),
+            sessions::user_id.eq(user_id.to_string()),
+            sessions::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Stores a refresh token by its hash: the token itself is never kept.
+pub fn issue_refresh(
+    conn: &mut DbConnection,
+    session_id: Uuid,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::session_id.eq(session_id.to_string()),
+            refresh_tokens::issued_at.eq(to_db(now)),
+            refresh_tokens::expires_at.eq(to_db(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// The token was good and is now used up; issue the next one in this session.
+    Rotated { session_id: Uuid, user: Box<user::User> },
+    /// The token was already used: its whole family has just been revoked.
+    Reused,
+    /// Unknown, expired, or of a revoked session or inactive user.
+    Refused,
+}
+
+impl PartialEq for user::User {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.version == other.version
+    }
+}
+impl Eq for user::User {}
+
+/// Uses up a refresh token. Run inside a write transaction.
+pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>) -> Result<Refresh, StoreError> {
+    let found = refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select((refresh_tokens::session_id, refresh_tokens::expires_at, refresh_tokens::used_at, sessions::revoked_at, sessions::user_id))
+        .first::<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String)>(conn)
+        .optional()?;
+    let Some((session_id, expires_at, used_at, revoked_at, user_id)) = found else {
+        return Ok(Refresh::Refused);
+    };
+    let session_id = stored_id("session id", &session_id)?;
+    if used_at.is_some() {
+        revoke(conn, session_id, "refresh token reused", now)?;
+        return Ok(Refresh::Reused);
+    }
+    if revoked_at.is_some() || from_db(expires_at) <= now {
+        return Ok(Refresh::Refused);
+    }
+    let user = user::get(conn, stored_id("user id", &user_id)?)?;
+    if !user.active {
+        return Ok(Refresh::Refused);
+    }
+    diesel::update(refresh_tokens::table.find(token_hash))
+        .set(refresh_tokens::used_at.eq(to_db(now)))
+        .execute(conn)?;
+    Ok(Refresh::Rotated { session_id, user: Box::new(user) })
+}
+
+pub fn revoke(conn: &mut DbConnection, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(session_id.to_string()))
+        .filter(sessions::revoked_at.is_null())
+        .set((sessions::revoked_at.eq(to_db(now)), sessions::revoked_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: Uuid, reason: &str) -> Result<(), StoreError> {
+    diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user_id.to_string()))
+        .filter(sessions::revoked_at.is_null())
+        .set((sessions::revoked_at.eq(to_db(Utc::now())), sessions::revoked_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user behind an access token, if its session is open, the user active, and the token
+/// issued since their last password change or deactivation.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    session_id: Uuid,
+    user_id: Uuid,
+    token_version: i64,
+) -> Result<Option<user::User>, StoreError> {
+    let open: i64 = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id.to_string()))
+        .filter(sessions::user_id.eq(user_id.to_string()))
+        .filter(sessions::revoked_at.is_null())
+        .filter(users::active.eq(true))
+        .filter(users::token_version.eq(token_version))
+        .count()
+        .get_result(conn)?;
+    if open == 0 {
+        return Ok(None);
+    }
+    user::get(conn, user_id).map(Some)
+}
