@@ -1,1 +1,231 @@
+//! Ambito's HTTP API: routes, authentication, problem+json errors, OpenAPI and Swagger UI.
 
+pub mod auth;
+pub mod clock;
+pub mod conditional;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod idempotency;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, web};
+use ambito_domain::invalid::Collector;
+use ambito_persistence::{Db, DbConnection};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{Passwords, Tokens};
+use crate::clock::Clock;
+use crate::error::ApiError;
+
+/// The largest JSON body accepted.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(db: Db, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            db,
+            tokens,
+            passwords: Passwords::new(cores, Duration::from_millis(500)),
+            clock,
+        }
+    }
+
+    /// Runs `f` on a pooled connection, on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.db.clone();
+        blocking(move || db.read(f)).await
+    }
+
+    /// Runs `f` in one write transaction, on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.db.clone();
+        blocking(move || db.write(f)).await
+    }
+}
+
+/// Runs blocking work (diesel, argon2) off the actix workers, inside the request's span.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(f)).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::Internal
+    })?
+}
+
+/// Parses an optional field into the collector.
+pub fn parse_field<T, E: std::fmt::Display>(
+    c: &mut Collector,
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<T> {
+    value.and_then(|v| c.field(field, parse(v)))
+}
+
+fn api_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    use routes::*;
+    app.service(
+        scope("/api/v1")
+            .service(auth::log_in)
+            .service(auth::get_service_token)
+            .service(auth::refresh_tokens)
+            .service(auth::log_out)
+            .service(me::get_me)
+            .service(me::change_password)
+            .service(organizations::list_organizations)
+            .service(organizations::create_organization)
+            .service(organizations::get_organization)
+            .service(organizations::update_organization)
+            .service(users::list_users)
+            .service(users::create_user)
+            .service(users::get_user)
+            .service(users::update_user)
+            .service(users::create_service_account)
+            .service(districts::list_districts)
+            .service(districts::create_district)
+            .service(districts::get_district)
+            .service(districts::update_district)
+            .service(catalogue::list_municipalities)
+            .service(catalogue::get_municipality)
+            .service(catalogue::list_product_lines)
+            .service(catalogue::list_interventions)
+            .service(audit::list_audit_events),
+    )
+    .service(health::live)
+    .service(health::ready)
+}
+
+/// The OpenAPI document, as the code defines it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::ApiDoc::openapi()),
+    )
+    .split_for_parts()
+    .1
+}
+
+/// The whole application, as each HTTP worker runs it.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = api_routes(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::ApiDoc::openapi()),
+    )
+    .split_for_parts();
+    let routes = web::Data::new(RouteTable::from_spec(&spec));
+    app.app_data(state)
+        .app_data(routes)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_LIMIT)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .default_service(web::to(fallback))
+        .wrap(from_fn(request_id::middleware))
+}
+
+/// The documented paths and their methods, to tell an unknown path (404) from a known path
+/// asked with a method it does not have (405).
+struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let mut table: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        for (path, item) in &spec.paths.paths {
+            let segments = path.split('/').map(str::to_owned).collect();
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(m, _)| m.to_owned())
+            .collect();
+            table.push((segments, methods));
+        }
+        Self(table)
+    }
+
+    fn allowed(&self, path: &str) -> Option<String> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(s, w)| s == w || (s.starts_with('{') && !w.is_empty()))
+            })
+            .flat_map(|(_, m)| m.iter().map(String::as_str))
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        (!methods.is_empty()).then(|| methods.join(", "))
+    }
+}
+
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match routes.allowed(req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed { allow },
+        None => ApiError::NotFound,
+    })
+}

@@ -1,1 +1,235 @@
-fn main(){}
+//! `ambito`: the service and its administrative commands.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use ambito_api::auth::{Tokens, hash_now, random_secret};
+use ambito_api::clock::SystemClock;
+use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
+use ambito_api::{AppState, demo};
+use ambito_domain::{EmailAddress, Name, Password, Role};
+use ambito_persistence::user::{self, NewUser, UserKind};
+use ambito_persistence::{Actor, Backend, Db, organization};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ambito",
+    version,
+    about = "Ambito: accreditation of care providers and routing of home-care requests for a social-services district."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve the HTTP API (Swagger UI at /docs). In demo mode
+    /// (AMBITO_DEMO=1) the first start also loads demo data.
+    Serve(ServeArgs),
+    /// Apply pending migrations and load reference data (the ISTAT municipality catalogue).
+    Migrate(DbArgs),
+    /// Apply migrations and load the demo organizations, districts and accounts, printing the
+    /// accounts' passwords once.
+    SeedDemo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The password every demo account gets; random when unset.
+        #[arg(long, env = "AMBITO_DEMO_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Create a platform admin account. The password comes from AMBITO_ADMIN_PASSWORD, or is
+    /// generated and printed once.
+    CreateAdmin {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The admin's e-mail address, used to log in.
+        #[arg(long)]
+        email: String,
+        /// The admin's name as shown to others.
+        #[arg(long, default_value = "Platform administrator")]
+        name: String,
+        #[arg(long, env = "AMBITO_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Print the OpenAPI document (YAML), as served at /openapi.json.
+    Openapi,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn open_db(args: &DbArgs) -> Result<Db, String> {
+    let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| e.to_string())?;
+    let applied = db.migrate().map_err(|e| e.to_string())?;
+    let location = match db.backend() {
+        Backend::Sqlite => {
+            let path = args
+                .database_url
+                .strip_prefix("sqlite://")
+                .unwrap_or(&args.database_url);
+            let absolute = std::fs::canonicalize(path)
+                .map_or_else(|_| path.to_owned(), |p| p.display().to_string());
+            format!("SQLite file {absolute}")
+        }
+        Backend::Postgres => format!("PostgreSQL {}", args.redacted_url()),
+    };
+    tracing::info!(database = %location, migrations_applied = applied.len(), "database ready");
+    Ok(db)
+}
+
+fn print_accounts(accounts: &[demo::DemoAccount]) {
+    if accounts.is_empty() {
+        tracing::info!("demo data already present; its passwords were printed when it was created");
+        return;
+    }
+    let mut lines = String::from("demo accounts (passwords shown this once):");
+    for a in accounts {
+        lines.push_str(&format!(
+            "\n    {:<44} {:<16} {:<38} password: {}",
+            a.login,
+            a.role.as_str(),
+            a.organization,
+            a.password
+        ));
+    }
+    tracing::warn!("{lines}");
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let secret = match (&args.jwt_secret, args.demo) {
+        (Some(s), _) if s.len() >= 32 => s.clone().into_bytes(),
+        (Some(_), _) => {
+            return Err("AMBITO_JWT_SECRET is too short: use at least 32 random bytes".into());
+        }
+        (None, true) => {
+            tracing::warn!(
+                "DEVELOPMENT ONLY: AMBITO_JWT_SECRET is not set, so tokens are signed with a random \
+                 development key that lasts as long as this process. Never run demo mode in production."
+            );
+            random_secret(48).into_bytes()
+        }
+        (None, false) => {
+            return Err("AMBITO_JWT_SECRET is not set: give it at least 32 random bytes (or set AMBITO_DEMO=1 for a local demo)".into());
+        }
+    };
+    let db = open_db(&args.db)?;
+    if args.demo {
+        tracing::warn!("DEMO MODE: demo data and accounts are loaded; not for production");
+        let password = args.demo_password.clone();
+        let accounts = {
+            let db = db.clone();
+            web::block(move || demo::seed(&db, password.as_deref()))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        .map_err(|e| format!("cannot load demo data: {e}"))?;
+        print_accounts(&accounts);
+    }
+    let tokens = Tokens::new(
+        &secret,
+        chrono::Duration::seconds(args.access_token_ttl),
+        chrono::Duration::seconds(args.refresh_token_ttl),
+    );
+    let state = web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock)));
+    let mut server = HttpServer::new(move || ambito_api::app(state.clone()));
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    tracing::info!(
+        "listening on http://{0}; Swagger UI at http://{0}/docs",
+        args.bind
+    );
+    server.run().await.map_err(|e| e.to_string())
+}
+
+fn create_admin(
+    db: &DbArgs,
+    email: &str,
+    name: &str,
+    password: Option<String>,
+) -> Result<(), String> {
+    let email = EmailAddress::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let name = Name::parse(name).map_err(|e| format!("--name: {e}"))?;
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| random_secret(18));
+    let password = Password::parse(&password).map_err(|e| format!("AMBITO_ADMIN_PASSWORD: {e}"))?;
+    let hash = hash_now(password.expose()).map_err(|e| e.to_string())?;
+    let db = open_db(db)?;
+    let actor = Actor::system();
+    let created = db
+        .write(|conn| -> Result<_, ambito_persistence::StoreError> {
+            let platform = organization::platform(conn, &actor)?;
+            let new = NewUser {
+                organization_id: platform.id,
+                kind: UserKind::Person,
+                login: email.as_str(),
+                display_name: &name,
+                role: Role::Admin,
+                password_hash: &hash,
+            };
+            user::create(conn, &actor, &new)
+        })
+        .map_err(|e| e.to_string())?;
+    println!("created admin {} ({})", created.login, created.id);
+    if generated {
+        println!("password (shown this once): {}", password.expose());
+    }
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => {
+            init_logging(args.log_format());
+            serve(args).await
+        }
+        Command::Migrate(db) => {
+            init_logging(LogFormat::Pretty);
+            open_db(&db).map(|_| ())
+        }
+        Command::SeedDemo { db, password } => {
+            init_logging(LogFormat::Pretty);
+            open_db(&db).and_then(|db| {
+                let accounts = demo::seed(&db, password.as_deref()).map_err(|e| e.to_string())?;
+                print_accounts(&accounts);
+                Ok(())
+            })
+        }
+        Command::CreateAdmin {
+            db,
+            email,
+            name,
+            password,
+        } => {
+            init_logging(LogFormat::Pretty);
+            create_admin(&db, &email, &name, password)
+        }
+        Command::Openapi => ambito_api::openapi()
+            .to_yaml()
+            .map(|yaml| print!("{yaml}"))
+            .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ambito: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

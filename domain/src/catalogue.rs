@@ -34,7 +34,10 @@ impl Unit {
 impl FromStr for Unit {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|u| u.as_str() == s).ok_or(UnknownValue)
+        Self::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s)
+            .ok_or(UnknownValue)
     }
 }
 
@@ -75,6 +78,9 @@ impl TargetGroup {
 impl FromStr for TargetGroup {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|g| g.as_str() == s).ok_or(UnknownValue)
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or(UnknownValue)
     }
 }

@@ -39,4 +39,3 @@ impl From<Name> for String {
         value.0
     }
 }
-

@@ -77,7 +77,8 @@ impl ManageConnection for Manager {
                     "PRAGMA synchronous = FULL",
                     "PRAGMA foreign_keys = ON",
                 ] {
-                    conn.batch_execute(pragma).map_err(r2d2::Error::QueryError)?;
+                    conn.batch_execute(pragma)
+                        .map_err(r2d2::Error::QueryError)?;
                 }
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -85,7 +86,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -111,7 +113,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { max_size: 8, checkout_timeout: Duration::from_secs(3) }
+        Self {
+            max_size: 8,
+            checkout_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -123,9 +128,13 @@ impl Db {
             Backend::Postgres => url.to_owned(),
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 path.to_owned()
             }
@@ -144,7 +153,9 @@ impl Db {
 
     /// A connection from the pool. Blocking: call it from a blocking thread.
     pub fn conn(&self) -> Result<Conn, StoreError> {
-        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Applies pending migrations, then loads reference data that is still missing.
@@ -185,7 +196,10 @@ impl Db {
     }
 }
 
-fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>
+fn run_migrations<C>(
+    conn: &mut C,
+    migrations: EmbeddedMigrations,
+) -> Result<Vec<String>, StoreError>
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,
 {
@@ -207,7 +221,9 @@ where
     };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let result = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the variant does not change") };
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the variant does not change")
+    };
     match result {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(sqlite)?;

@@ -7,7 +7,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::schema::{district_municipalities, districts};
-use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization, stored, stored_id, to_db};
+use crate::{
+    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization,
+    stored, stored_id, to_db,
+};
 use ambito_domain::{Invalid, IstatCode, Name, OrganizationKind};
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,38 +42,66 @@ pub struct NewDistrict {
 
 fn check_members(conn: &mut DbConnection, codes: &[IstatCode]) -> Result<(), StoreError> {
     if codes.is_empty() {
-        return Err(Invalid::one("municipalities", "a district has at least one municipality").into());
+        return Err(
+            Invalid::one("municipalities", "a district has at least one municipality").into(),
+        );
     }
     let unknown = municipality::unknown_codes(conn, codes)?;
     if !unknown.is_empty() {
         let list: Vec<&str> = unknown.iter().map(IstatCode::as_str).collect();
-        return Err(Invalid::one("municipalities", format!("unknown ISTAT codes: {}", list.join(", "))).into());
+        return Err(Invalid::one(
+            "municipalities",
+            format!("unknown ISTAT codes: {}", list.join(", ")),
+        )
+        .into());
     }
     Ok(())
 }
 
 fn set_members(conn: &mut DbConnection, id: &str, codes: &[IstatCode]) -> Result<(), StoreError> {
-    diesel::delete(district_municipalities::table.filter(district_municipalities::district_id.eq(id))).execute(conn)?;
+    diesel::delete(
+        district_municipalities::table.filter(district_municipalities::district_id.eq(id)),
+    )
+    .execute(conn)?;
     let mut unique: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
     unique.sort_unstable();
     unique.dedup();
     let rows: Vec<_> = unique
         .into_iter()
-        .map(|c| (district_municipalities::district_id.eq(id), district_municipalities::istat_code.eq(c)))
+        .map(|c| {
+            (
+                district_municipalities::district_id.eq(id),
+                district_municipalities::istat_code.eq(c),
+            )
+        })
         .collect();
-    crate::on_backend!(conn, |c| diesel::insert_into(district_municipalities::table).values(&rows).execute(c))?;
+    crate::on_backend!(conn, |c| diesel::insert_into(
+        district_municipalities::table
+    )
+    .values(&rows)
+    .execute(c))?;
     Ok(())
 }
 
-fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<Uuid>) -> Result<bool, StoreError> {
-    let mut query = districts::table.filter(districts::name.eq(name.as_str())).into_boxed();
+fn name_taken(
+    conn: &mut DbConnection,
+    name: &Name,
+    except: Option<Uuid>,
+) -> Result<bool, StoreError> {
+    let mut query = districts::table
+        .filter(districts::name.eq(name.as_str()))
+        .into_boxed();
     if let Some(id) = except {
         query = query.filter(districts::id.ne(id.to_string()));
     }
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Result<District, StoreError> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: &NewDistrict,
+) -> Result<District, StoreError> {
     match organization::get(conn, new.authority_id) {
         Ok(org) if org.kind == OrganizationKind::Authority => {}
         Ok(_) | Err(StoreError::NotFound) => {
@@ -80,7 +111,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Resu
     }
     check_members(conn, &new.municipalities)?;
     if name_taken(conn, &new.name, None)? {
-        return Err(StoreError::Conflict(format!("a district named {} already exists", new.name.as_str())));
+        return Err(StoreError::Conflict(format!(
+            "a district named {} already exists",
+            new.name.as_str()
+        )));
     }
     let id = Uuid::now_v7();
     let now = to_db(Utc::now());
@@ -96,7 +130,15 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Resu
         .execute(conn)?;
     set_members(conn, &id.to_string(), &new.municipalities)?;
     let district = get(conn, id)?;
-    audit::record(conn, actor, "district.created", "district", &id.to_string(), None::<&()>, Some(&district))?;
+    audit::record(
+        conn,
+        actor,
+        "district.created",
+        "district",
+        &id.to_string(),
+        None::<&()>,
+        Some(&district),
+    )?;
     Ok(district)
 }
 
@@ -137,7 +179,11 @@ pub struct DistrictFilter {
     pub authority_id: Option<Uuid>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &DistrictFilter, page: &Page) -> Result<Paged<District>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &DistrictFilter,
+    page: &Page,
+) -> Result<Paged<District>, StoreError> {
     let mut query = districts::table.into_boxed();
     if let Some(a) = filter.authority_id {
         query = query.filter(districts::authority_id.eq(a.to_string()));
@@ -145,7 +191,10 @@ pub fn list(conn: &mut DbConnection, filter: &DistrictFilter, page: &Page) -> Re
     if let Some(after) = &page.after {
         query = query.filter(districts::id.gt(after.clone()));
     }
-    let rows: Vec<Row> = query.order(districts::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = query
+        .order(districts::id.asc())
+        .limit(page.fetch())
+        .load(conn)?;
     let list = with_members(conn, rows)?;
     Ok(page.finish(list, |d| d.id.to_string()))
 }
@@ -170,7 +219,10 @@ pub fn update(
     if let Some(name) = &patch.name
         && name_taken(conn, name, Some(id))?
     {
-        return Err(StoreError::Conflict(format!("a district named {} already exists", name.as_str())));
+        return Err(StoreError::Conflict(format!(
+            "a district named {} already exists",
+            name.as_str()
+        )));
     }
     if let Some(codes) = &patch.municipalities {
         check_members(conn, codes)?;
@@ -179,7 +231,10 @@ pub fn update(
         .filter(districts::id.eq(id.to_string()))
         .filter(districts::version.eq(expected_version))
         .set((
-            districts::name.eq(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str)),
+            districts::name.eq(patch
+                .name
+                .as_ref()
+                .map_or(before.name.as_str(), Name::as_str)),
             districts::version.eq(expected_version + 1),
             districts::updated_at.eq(to_db(Utc::now())),
         ))
@@ -191,6 +246,14 @@ pub fn update(
         set_members(conn, &id.to_string(), codes)?;
     }
     let after = get(conn, id)?;
-    audit::record(conn, actor, "district.updated", "district", &id.to_string(), Some(&before), Some(&after))?;
+    audit::record(
+        conn,
+        actor,
+        "district.updated",
+        "district",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }

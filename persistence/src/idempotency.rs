@@ -38,18 +38,23 @@ pub fn claim(
     request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
-    let existing: Option<(String, Option<i32>, Option<String>, Option<String>, chrono::NaiveDateTime)> =
-        idempotency_keys::table
-            .find((owner, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::status_code,
-                idempotency_keys::response_body,
-                idempotency_keys::location,
-                idempotency_keys::created_at,
-            ))
-            .first(conn)
-            .optional()?;
+    let existing: Option<(
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        chrono::NaiveDateTime,
+    )> = idempotency_keys::table
+        .find((owner, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+            idempotency_keys::location,
+            idempotency_keys::created_at,
+        ))
+        .first(conn)
+        .optional()?;
     match existing {
         Some((_, _, _, _, created)) if from_db(created) + RETENTION <= now => {
             diesel::delete(idempotency_keys::table.find((owner, key))).execute(conn)?;
@@ -81,7 +86,12 @@ pub fn claim(
     Ok(Claim::Started)
 }
 
-pub fn complete(conn: &mut DbConnection, owner: &str, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
+pub fn complete(
+    conn: &mut DbConnection,
+    owner: &str,
+    key: &str,
+    response: &StoredResponse,
+) -> Result<(), StoreError> {
     diesel::update(idempotency_keys::table.find((owner, key)))
         .set((
             idempotency_keys::status_code.eq(i32::from(response.status)),

@@ -69,7 +69,10 @@ pub(crate) fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Parses a stored value back into its domain type; failure means the row is corrupt.
-pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> Result<T, StoreError> {
+pub(crate) fn stored<T, E: std::fmt::Display>(
+    what: &str,
+    parsed: Result<T, E>,
+) -> Result<T, StoreError> {
     parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 

@@ -16,7 +16,11 @@ pub struct Policy {
 }
 
 /// When the key is locked now, until when.
-pub fn locked_until(conn: &mut DbConnection, key: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub fn locked_until(
+    conn: &mut DbConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let until: Option<Option<chrono::NaiveDateTime>> = login_throttle::table
         .find(key)
         .select(login_throttle::locked_until)
@@ -38,22 +42,35 @@ pub fn record_failure(
         .first(conn)
         .optional()?;
     let (failures, window_start) = match row {
-        Some((failures, start)) if from_db(start) + policy.window > now => (failures + 1, from_db(start)),
+        Some((failures, start)) if from_db(start) + policy.window > now => {
+            (failures + 1, from_db(start))
+        }
         _ => (1, now),
     };
     let locked_until = (failures >= policy.max_failures).then(|| now + policy.lock_for);
     // A lock starts a new window, so the count begins again once it ends.
-    let (failures, window_start) = if locked_until.is_some() { (0, now) } else { (failures, window_start) };
+    let (failures, window_start) = if locked_until.is_some() {
+        (0, now)
+    } else {
+        (failures, window_start)
+    };
     let values = (
         login_throttle::failures.eq(failures),
         login_throttle::window_started_at.eq(to_db(window_start)),
         login_throttle::locked_until.eq(locked_until.map(to_db)),
     );
     if row.is_some() {
-        diesel::update(login_throttle::table.find(key)).set(values).execute(conn)?;
+        diesel::update(login_throttle::table.find(key))
+            .set(values)
+            .execute(conn)?;
     } else {
         diesel::insert_into(login_throttle::table)
-            .values((login_throttle::throttle_key.eq(key), values.0, values.1, values.2))
+            .values((
+                login_throttle::throttle_key.eq(key),
+                values.0,
+                values.1,
+                values.2,
+            ))
             .execute(conn)?;
     }
     Ok(locked_until)

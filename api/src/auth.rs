@@ -1,0 +1,299 @@
+//! Authentication: argon2id password hashes (bounded in concurrency), HS256 access tokens with
+//! pinned validation, opaque refresh tokens, and the `Caller` extractor that every protected
+//! endpoint takes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use ambito_domain::{OrganizationKind, Password, Role};
+use ambito_persistence::{Actor, session, user::User};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand_core::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::request_id::RequestId;
+use crate::{AppState, blocking};
+
+const ISSUER: &str = "ambito";
+const AUDIENCE: &str = "ambito-api";
+
+/// Signs and checks access tokens.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub access_ttl: chrono::Duration,
+    pub refresh_ttl: chrono::Duration,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    /// The session (token family) the token belongs to: logging out ends it.
+    pub sid: Uuid,
+    /// The user's token version when issued: a password change or deactivation moves it on.
+    pub ver: i64,
+    pub role: Role,
+    pub org: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+impl Tokens {
+    pub fn new(secret: &[u8], access_ttl: chrono::Duration, refresh_ttl: chrono::Duration) -> Self {
+        // Only HS256 is accepted, whatever the token's header says: no `none`, no key confusion.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            access_ttl,
+            refresh_ttl,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user: &User,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub: user.id,
+            sid: session_id,
+            ver: user.token_version,
+            role: user.role,
+            org: user.organization_id,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + self.access_ttl).timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
+            tracing::error!(error = %e, "cannot sign a token");
+            ApiError::Internal
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let detail = match e.kind() {
+                    ErrorKind::ExpiredSignature => "the access token has expired",
+                    ErrorKind::ImmatureSignature => "the access token is not valid yet",
+                    _ => "the access token is invalid",
+                };
+                ApiError::Unauthenticated {
+                    code: "invalid_token",
+                    detail,
+                }
+            })
+    }
+}
+
+/// A fresh random secret, URL-safe: refresh tokens, client secrets, generated passwords.
+pub fn random_secret(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand_core::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Refresh tokens are stored by hash: a leaked table gives no usable token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Argon2id hashing at OWASP settings, about one at a time per core: each costs ~19 MiB and
+/// ~15 ms, so an unbounded login storm would exhaust memory and starve other requests.
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// How long a login waits for a free hashing slot before it is answered 429.
+    wait: Duration,
+}
+
+impl Passwords {
+    pub fn new(concurrency: usize, wait: Duration) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            wait,
+        }
+    }
+
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::TooManyRequests {
+                code: "server_busy",
+                detail: "too many logins at once; retry shortly".into(),
+                retry_after: 1,
+            }),
+        }
+    }
+
+    pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
+        let permit = self.slot().await?;
+        blocking(move || {
+            let _permit = permit;
+            hash_now(password.expose())
+        })
+        .await
+    }
+
+    /// Checks a password against a stored hash; with no hash (unknown user) it still spends the
+    /// same work, so response times do not reveal which accounts exist.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let permit = self.slot().await?;
+        blocking(move || {
+            let _permit = permit;
+            let known = hash.is_some();
+            let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+            let parsed = PasswordHash::new(&hash).map_err(|e| {
+                tracing::error!(error = %e, "a stored password hash is unreadable");
+                ApiError::Internal
+            })?;
+            let matches = argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            Ok(known && matches)
+        })
+        .await
+    }
+}
+
+/// Hashes on the current thread: call from a blocking thread.
+pub fn hash_now(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot hash a password");
+            ApiError::Internal
+        })
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_now(&random_secret(16)).expect("hashing a random password"))
+}
+
+/// The authenticated user making a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub session_id: Uuid,
+    pub actor: Actor,
+}
+
+impl Caller {
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    pub fn organization_id(&self) -> Uuid {
+        self.user.organization_id
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+
+    /// Refuses the request unless the caller is a platform admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Whether the caller may see things that belong to `organization`.
+    pub fn sees(&self, organization: Uuid) -> bool {
+        self.is_admin() || self.organization_id() == organization
+    }
+
+    pub fn organization_kind(&self) -> OrganizationKind {
+        self.user.role.organization_kind()
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .cloned();
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        Box::pin(async move {
+            let state = state.ok_or(ApiError::Internal)?;
+            let missing = ApiError::Unauthenticated {
+                code: "unauthenticated",
+                detail: "send an access token: Authorization: Bearer <token>",
+            };
+            let header = header.ok_or(missing)?;
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(ApiError::Unauthenticated {
+                    code: "invalid_token",
+                    detail: "the Authorization header must be: Bearer <token>",
+                })?;
+            let claims = state.tokens.verify(token)?;
+            let found = state
+                .read(move |conn| {
+                    Ok(session::authenticate(
+                        conn, claims.sid, claims.sub, claims.ver,
+                    )?)
+                })
+                .await?;
+            let user = found.ok_or(ApiError::Unauthenticated {
+                code: "invalid_token",
+                detail: "the session of this access token has ended: log in again",
+            })?;
+            tracing::Span::current().record("user_id", tracing::field::display(user.id));
+            let actor = Actor {
+                user_id: Some(user.id),
+                organization_id: Some(user.organization_id),
+                request_id,
+            };
+            Ok(Caller {
+                user,
+                session_id: claims.sid,
+                actor,
+            })
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! Optimistic concurrency: every single resource carries its version as an `ETag`, and every
+//! change must send it back in `If-Match`, so two people never overwrite each other silently.
+
+use actix_web::http::header::{ETAG, IF_MATCH};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, dev::Payload};
+use std::future::{Ready, ready};
+
+use crate::error::ApiError;
+
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// A 200 response with the resource and its ETag.
+pub fn ok_with_etag<T: serde::Serialize>(body: &T, version: i64) -> HttpResponse {
+    with_etag(HttpResponse::Ok(), version).json(body)
+}
+
+pub fn with_etag(mut builder: HttpResponseBuilder, version: i64) -> HttpResponseBuilder {
+    builder.insert_header((ETAG, etag(version)));
+    builder
+}
+
+/// The version a change is conditional on, from `If-Match`.
+#[derive(Debug, Clone, Copy)]
+pub enum IfMatch {
+    /// `If-Match: *`: any current version.
+    Any,
+    Version(i64),
+    /// A tag that names no version of ours: it can never match.
+    Never,
+}
+
+impl IfMatch {
+    /// The version to compare against, given the stored one.
+    pub fn expected(self, current: i64) -> i64 {
+        match self {
+            Self::Any => current,
+            Self::Version(v) => v,
+            Self::Never => -1,
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(IF_MATCH) else {
+            return ready(Err(ApiError::IfMatchRequired));
+        };
+        let value = value.to_str().unwrap_or("").trim();
+        if value == "*" {
+            return ready(Ok(Self::Any));
+        }
+        // A list of tags matches when any of them does; we compare the first we can read.
+        let parsed = value
+            .split(',')
+            .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
+            .find_map(|tag| tag.parse::<i64>().ok());
+        ready(Ok(parsed.map_or(Self::Never, Self::Version)))
+    }
+}

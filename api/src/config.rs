@@ -1,0 +1,87 @@
+//! Configuration, from environment variables (each also a command-line option).
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Where the data lives: a SQLite file (`sqlite://path`, the embedded default) or a
+    /// PostgreSQL server (`postgres://user@host/db`).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/ambito.db")]
+    pub database_url: String,
+    /// Connections in the pool.
+    #[arg(long, env = "AMBITO_DB_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+    /// Seconds a request waits for a free connection before it is answered 503.
+    #[arg(long, env = "AMBITO_DB_CHECKOUT_TIMEOUT", default_value_t = 3)]
+    pub checkout_timeout: u64,
+}
+
+impl DbArgs {
+    pub fn pool_options(&self) -> ambito_persistence::PoolOptions {
+        ambito_persistence::PoolOptions {
+            max_size: self.pool_size,
+            checkout_timeout: Duration::from_secs(self.checkout_timeout),
+        }
+    }
+
+    /// The URL without its password, fit for a log line.
+    pub fn redacted_url(&self) -> String {
+        match self.database_url.split_once("://") {
+            Some((scheme, rest)) if rest.contains('@') => {
+                let (credentials, host) = rest.rsplit_once('@').expect("checked");
+                let user = credentials.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{host}")
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "AMBITO_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Demo mode: seeds demo organizations and accounts on first start, and allows a random
+    /// development signing key. Never for production.
+    #[arg(long, env = "AMBITO_DEMO", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo: bool,
+    /// The password every demo account gets; random (and printed once) when unset.
+    #[arg(long, env = "AMBITO_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+    /// Key that signs access tokens (HS256), at least 32 bytes. Required outside demo mode.
+    #[arg(long, env = "AMBITO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "AMBITO_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: i64,
+    /// Lifetime of a refresh token, in seconds.
+    #[arg(long, env = "AMBITO_REFRESH_TOKEN_TTL", default_value_t = 1_209_600)]
+    pub refresh_token_ttl: i64,
+    /// HTTP worker threads; defaults to the number of cores.
+    #[arg(long, env = "AMBITO_WORKERS")]
+    pub workers: Option<usize>,
+    /// `pretty` for people, `json` for log collectors; pretty in demo mode, JSON otherwise.
+    #[arg(long, env = "AMBITO_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+impl ServeArgs {
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(if self.demo {
+            LogFormat::Pretty
+        } else {
+            LogFormat::Json
+        })
+    }
+}

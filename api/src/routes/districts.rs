@@ -1,0 +1,221 @@
+//! Districts: the municipalities each authority serves. Public to read; admins edit them.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use ambito_domain::{Invalid, IstatCode, Name};
+use ambito_persistence::district::{self, District, DistrictFilter, DistrictPatch, NewDistrict};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conditional::{IfMatch, ok_with_etag};
+use crate::error::ApiError;
+use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::openapi::{CreateErrors, PublicErrors, UpdateErrors};
+use crate::pagination::{Listing, PageQuery};
+use crate::{AppState, parse_field};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DistrictView {
+    pub id: Uuid,
+    #[schema(example = "Ambito distrettuale Casalasco")]
+    pub name: String,
+    /// The authority that serves the district.
+    pub authority_id: Uuid,
+    /// ISTAT codes of its municipalities, in code order.
+    #[schema(example = json!(["019009", "019021"]))]
+    pub municipalities: Vec<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<District> for DistrictView {
+    fn from(d: District) -> Self {
+        Self {
+            id: d.id,
+            name: d.name,
+            authority_id: d.authority_id,
+            municipalities: d.municipalities.into_iter().map(String::from).collect(),
+            version: d.version,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Ambito distrettuale Casalasco",
+    "authority_id": "0193a8f0-0000-7000-8000-000000000000",
+    "municipalities": ["019009", "019021", "019023"]
+}))]
+pub struct CreateDistrict {
+    #[schema(min_length = 2, max_length = 200)]
+    pub name: String,
+    pub authority_id: Uuid,
+    #[schema(min_items = 1, max_items = 8000)]
+    pub municipalities: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"municipalities": ["019009", "019021"]}))]
+pub struct UpdateDistrict {
+    #[schema(min_length = 2, max_length = 200)]
+    pub name: Option<String>,
+    /// Replaces the whole list.
+    #[schema(min_items = 1, max_items = 8000)]
+    pub municipalities: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DistrictQuery {
+    /// Only the districts of this authority.
+    pub authority_id: Option<Uuid>,
+}
+
+fn parse_codes(c: &mut ambito_domain::invalid::Collector, codes: &[String]) -> Vec<IstatCode> {
+    codes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, code)| c.field(&format!("municipalities.{i}"), IstatCode::parse(code)))
+        .collect()
+}
+
+/// List districts
+#[utoipa::path(
+    tag = "districts",
+    params(PageQuery, DistrictQuery),
+    responses((status = 200, description = "One page of districts", body = Listing<DistrictView>), PublicErrors),
+    security(())
+)]
+#[get("/districts")]
+pub async fn list_districts(
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+    query: web::Query<DistrictQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.page()?;
+    let filter = DistrictFilter {
+        authority_id: query.authority_id,
+    };
+    let paged = state
+        .read(move |conn| Ok(district::list(conn, &filter, &page)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DistrictView::from)))
+}
+
+/// Get a district
+#[utoipa::path(
+    tag = "districts",
+    params(("id" = Uuid, Path, description = "The district's id")),
+    responses((status = 200, description = "The district", body = DistrictView, headers(("ETag" = String))), PublicErrors),
+    security(())
+)]
+#[get("/districts/{id}")]
+pub async fn get_district(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state.read(move |conn| Ok(district::get(conn, id)?)).await?;
+    let version = found.version;
+    Ok(ok_with_etag(&DistrictView::from(found), version))
+}
+
+/// Create a district
+///
+/// Admins only.
+#[utoipa::path(
+    tag = "districts",
+    request_body = CreateDistrict,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    responses((status = 201, description = "Created", body = DistrictView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/districts")]
+pub async fn create_district(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<CreateDistrict>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let body = body.into_inner();
+    let mut c = ambito_domain::invalid::Collector::new();
+    let name = c.field("name", Name::parse(&body.name));
+    let municipalities = parse_codes(&mut c, &body.municipalities);
+    c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
+    let new = NewDistrict {
+        name: name.expect("checked"),
+        authority_id: body.authority_id,
+        municipalities,
+    };
+    idempotency::run(&state, &caller, key, "districts", &body, async {
+        let actor = caller.actor.clone();
+        let created = state
+            .write(move |conn| Ok(district::create(conn, &actor, &new)?))
+            .await?;
+        let location = format!("/api/v1/districts/{}", created.id);
+        let version = created.version;
+        Ok(Created::new(
+            &DistrictView::from(created),
+            location,
+            Some(version),
+        ))
+    })
+    .await
+}
+
+/// Update a district
+///
+/// Admins only; needs `If-Match`.
+#[utoipa::path(
+    tag = "districts",
+    request_body = UpdateDistrict,
+    params(
+        ("id" = Uuid, Path, description = "The district's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    responses((status = 200, description = "The updated district", body = DistrictView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+#[patch("/districts/{id}")]
+pub async fn update_district(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateDistrict>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let mut c = ambito_domain::invalid::Collector::new();
+    let patch = DistrictPatch {
+        name: parse_field(&mut c, "name", body.name.as_deref(), Name::parse),
+        municipalities: body
+            .municipalities
+            .as_deref()
+            .map(|codes| parse_codes(&mut c, codes)),
+    };
+    c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
+    let actor = caller.actor.clone();
+    let updated = state
+        .write(move |conn| {
+            let current = district::get(conn, id)?;
+            Ok(district::update(
+                conn,
+                &actor,
+                id,
+                if_match.expected(current.version),
+                &patch,
+            )?)
+        })
+        .await?;
+    let version = updated.version;
+    Ok(ok_with_etag(&DistrictView::from(updated), version))
+}

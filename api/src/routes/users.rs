@@ -1,0 +1,393 @@
+//! Users and service accounts. Admins manage them; other users see the members of their own
+//! organization.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use ambito_domain::{EmailAddress, Invalid, Name, Password, Role};
+use ambito_persistence::organization;
+use ambito_persistence::user::{self, NewUser, User, UserFilter, UserKind, UserPatch};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Caller, random_secret};
+use crate::conditional::{IfMatch, ok_with_etag};
+use crate::error::ApiError;
+use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::openapi::{CreateErrors, ReadErrors, UpdateErrors};
+use crate::pagination::{Listing, PageQuery};
+use crate::{AppState, parse_field};
+
+/// What a user may do follows from their organization's kind.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleView {
+    Admin,
+    AuthorityStaff,
+    ProviderMember,
+    Municipality,
+}
+
+impl From<Role> for RoleView {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => Self::Admin,
+            Role::AuthorityStaff => Self::AuthorityStaff,
+            Role::ProviderMember => Self::ProviderMember,
+            Role::Municipality => Self::Municipality,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKindView {
+    /// Logs in with an e-mail address and a password.
+    Person,
+    /// A system that logs in with a client id and secret.
+    Service,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub kind: UserKindView,
+    /// E-mail address of a person, client id of a service account.
+    #[schema(example = "staff@concass.demo")]
+    pub login: String,
+    #[schema(example = "Maria Bianchi")]
+    pub display_name: String,
+    pub role: RoleView,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            organization_id: u.organization_id,
+            kind: match u.kind {
+                UserKind::Person => UserKindView::Person,
+                UserKind::Service => UserKindView::Service,
+            },
+            login: u.login,
+            display_name: u.display_name,
+            role: u.role.into(),
+            active: u.active,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A person who will log in with this e-mail and password. Their role is the one of their
+/// organization's kind.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organization_id": "0193a8f0-0000-7000-8000-000000000000",
+    "email": "operatrice@comune.cremona.it",
+    "display_name": "Laura Verdi",
+    "password": "a long passphrase"
+}))]
+pub struct CreateUser {
+    pub organization_id: Uuid,
+    #[schema(max_length = 254)]
+    pub email: String,
+    #[schema(min_length = 2, max_length = 200)]
+    pub display_name: String,
+    /// 12 to 128 characters.
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"active": false}))]
+pub struct UpdateUser {
+    #[schema(min_length = 2, max_length = 200)]
+    pub display_name: Option<String>,
+    /// Deactivating ends the user's sessions at once.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only members of this organization (admins; others always see their own).
+    pub organization_id: Option<Uuid>,
+}
+
+/// A service account for a municipal (or other) system.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"organization_id": "0193a8f0-0000-7000-8000-000000000000", "name": "Protocollo comunale"}))]
+pub struct CreateServiceAccount {
+    pub organization_id: Uuid,
+    #[schema(min_length = 2, max_length = 200)]
+    pub name: String,
+}
+
+/// The account, and its secret: shown this once, never again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceAccountCreated {
+    pub user: UserView,
+    pub client_id: String,
+    /// Absent when the answer is a replay for a repeated `Idempotency-Key`: the secret is not
+    /// kept anywhere, so it cannot be shown twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// List users
+#[utoipa::path(
+    tag = "users",
+    params(PageQuery, UserQuery),
+    responses((status = 200, description = "One page of users", body = Listing<UserView>), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+    query: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.page()?;
+    let organization_id = if caller.is_admin() {
+        query.organization_id
+    } else {
+        Some(caller.organization_id())
+    };
+    let filter = UserFilter { organization_id };
+    let paged = state
+        .read(move |conn| Ok(user::list(conn, &filter, &page)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, UserView::from)))
+}
+
+/// Create a user
+///
+/// Admins only.
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUser,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    responses((status = 201, description = "Created", body = UserView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let body = body.into_inner();
+    let mut c = ambito_domain::invalid::Collector::new();
+    let email = c.field("email", EmailAddress::parse(&body.email));
+    let name = c.field("display_name", Name::parse(&body.display_name));
+    let password = c.field("password", Password::parse(&body.password));
+    c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
+    let (email, name, password) = (
+        email.expect("checked"),
+        name.expect("checked"),
+        password.expect("checked"),
+    );
+    let organization_id = body.organization_id;
+    // The request is hashed for idempotency without the password in clear.
+    let fingerprint = (
+        &body.organization_id,
+        &body.email,
+        &body.display_name,
+        crate::auth::token_hash(&body.password),
+    );
+    idempotency::run(&state, &caller, key, "users", &fingerprint, async {
+        let role = role_of(&state, organization_id).await?;
+        let hash = state.passwords.hash(password).await?;
+        let actor = caller.actor.clone();
+        let created = state
+            .write(move |conn| {
+                let new = NewUser {
+                    organization_id,
+                    kind: UserKind::Person,
+                    login: email.as_str(),
+                    display_name: &name,
+                    role,
+                    password_hash: &hash,
+                };
+                Ok(user::create(conn, &actor, &new)?)
+            })
+            .await?;
+        let location = format!("/api/v1/users/{}", created.id);
+        let version = created.version;
+        Ok(Created::new(
+            &UserView::from(created),
+            location,
+            Some(version),
+        ))
+    })
+    .await
+}
+
+/// The role of members of an organization; an unknown organization is a field error.
+async fn role_of(state: &AppState, organization_id: Uuid) -> Result<Role, ApiError> {
+    let org = state
+        .read(move |conn| match organization::get(conn, organization_id) {
+            Err(ambito_persistence::StoreError::NotFound) => Err(ApiError::invalid_field(
+                "organization_id",
+                "no such organization",
+            )),
+            other => Ok(other?),
+        })
+        .await?;
+    Ok(Role::for_organization(org.kind))
+}
+
+/// Get a user
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = UserView, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state.read(move |conn| Ok(user::get(conn, id)?)).await?;
+    if !caller.sees(found.organization_id) {
+        return Err(ApiError::NotFound);
+    }
+    let version = found.version;
+    Ok(ok_with_etag(&UserView::from(found), version))
+}
+
+/// Update a user
+///
+/// Admins only; needs `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    request_body = UpdateUser,
+    params(
+        ("id" = Uuid, Path, description = "The user's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    responses((status = 200, description = "The updated user", body = UserView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state.read(move |conn| Ok(user::get(conn, id)?)).await?;
+    if !caller.sees(found.organization_id) {
+        return Err(ApiError::NotFound);
+    }
+    caller.require_admin()?;
+    let mut c = ambito_domain::invalid::Collector::new();
+    let patch = UserPatch {
+        display_name: parse_field(
+            &mut c,
+            "display_name",
+            body.display_name.as_deref(),
+            Name::parse,
+        ),
+        active: body.active,
+    };
+    c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
+    let actor = caller.actor.clone();
+    let updated = state
+        .write(move |conn| {
+            let current = user::get(conn, id)?;
+            Ok(user::update(
+                conn,
+                &actor,
+                id,
+                if_match.expected(current.version),
+                &patch,
+            )?)
+        })
+        .await?;
+    let version = updated.version;
+    Ok(ok_with_etag(&UserView::from(updated), version))
+}
+
+/// Create a service account
+///
+/// Admins only. The answer holds the client secret, shown once: store it in the calling
+/// system, then get tokens from `POST /api/v1/auth/token`.
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateServiceAccount,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    responses((status = 201, description = "Created; the secret is in this answer only", body = ServiceAccountCreated, headers(("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/service-accounts")]
+pub async fn create_service_account(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<CreateServiceAccount>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let body = body.into_inner();
+    let name =
+        Name::parse(&body.name).map_err(|e| ApiError::invalid_field("name", e.to_string()))?;
+    let organization_id = body.organization_id;
+    idempotency::run(&state, &caller, key, "service-accounts", &body, async {
+        let role = role_of(&state, organization_id).await?;
+        if role == Role::Admin {
+            return Err(ApiError::invalid_field(
+                "organization_id",
+                "the platform has no service accounts",
+            ));
+        }
+        let client_id = format!("svc-{}", Uuid::now_v7().simple());
+        let secret = random_secret(32);
+        let hash = state
+            .passwords
+            .hash(Password::parse(&secret).expect("a generated secret meets the policy"))
+            .await?;
+        let actor = caller.actor.clone();
+        let login = client_id.clone();
+        let created = state
+            .write(move |conn| {
+                let new = NewUser {
+                    organization_id,
+                    kind: UserKind::Service,
+                    login: &login,
+                    display_name: &name,
+                    role,
+                    password_hash: &hash,
+                };
+                Ok(user::create(conn, &actor, &new)?)
+            })
+            .await?;
+        let location = format!("/api/v1/users/{}", created.id);
+        let mut view = ServiceAccountCreated {
+            user: created.into(),
+            client_id,
+            client_secret: Some(secret),
+        };
+        let shown = Created::new(&view, location, None);
+        view.client_secret = None;
+        Ok(shown.replayed_as(&view))
+    })
+    .await
+}
