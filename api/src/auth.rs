@@ -10,9 +10,7 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use ambito_domain::{OrganizationKind, Password, Role};
 use ambito_persistence::{Actor, session, user::User};
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -72,12 +70,7 @@ impl Tokens {
         }
     }
 
-    pub fn issue(
-        &self,
-        user: &User,
-        session_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<String, ApiError> {
+    pub fn issue(&self, user: &User, session_id: Uuid, now: DateTime<Utc>) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user.id,
             sid: session_id,
@@ -97,20 +90,15 @@ impl Tokens {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let detail = match e.kind() {
-                    ErrorKind::ExpiredSignature => "the access token has expired",
-                    ErrorKind::ImmatureSignature => "the access token is not valid yet",
-                    _ => "the access token is invalid",
-                };
-                ApiError::Unauthenticated {
-                    code: "invalid_token",
-                    detail,
-                }
-            })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            let detail = match e.kind() {
+                ErrorKind::ExpiredSignature => "the access token has expired",
+                ErrorKind::ImmatureSignature => "the access token is not valid yet",
+                _ => "the access token is invalid",
+            };
+            ApiError::Unauthenticated { code: "invalid_token", detail }
+        })
     }
 }
 
@@ -137,10 +125,7 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(concurrency: usize, wait: Duration) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            wait,
-        }
+        Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), wait }
     }
 
     async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
@@ -175,9 +160,7 @@ impl Passwords {
                 tracing::error!(error = %e, "a stored password hash is unreadable");
                 ApiError::Internal
             })?;
-            let matches = argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let matches = argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
             Ok(known && matches)
         })
         .await
@@ -187,13 +170,10 @@ impl Passwords {
 /// Hashes on the current thread: call from a blocking thread.
 pub fn hash_now(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot hash a password");
-            ApiError::Internal
-        })
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "cannot hash a password");
+        ApiError::Internal
+    })
 }
 
 fn dummy_hash() -> &'static str {
@@ -224,11 +204,7 @@ impl Caller {
 
     /// Refuses the request unless the caller is a platform admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        if self.is_admin() { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 
     /// Whether the caller may see things that belong to `organization`.
@@ -247,10 +223,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .cloned();
+        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).cloned();
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         Box::pin(async move {
             let state = state.ok_or(ApiError::Internal)?;
@@ -262,38 +235,22 @@ impl FromRequest for Caller {
             let token = header
                 .to_str()
                 .ok()
-                .and_then(|h| {
-                    h.strip_prefix("Bearer ")
-                        .or_else(|| h.strip_prefix("bearer "))
-                })
+                .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
                 .map(str::trim)
                 .ok_or(ApiError::Unauthenticated {
                     code: "invalid_token",
                     detail: "the Authorization header must be: Bearer <token>",
                 })?;
             let claims = state.tokens.verify(token)?;
-            let found = state
-                .read(move |conn| {
-                    Ok(session::authenticate(
-                        conn, claims.sid, claims.sub, claims.ver,
-                    )?)
-                })
-                .await?;
+            let found =
+                state.read(move |conn| Ok(session::authenticate(conn, claims.sid, claims.sub, claims.ver)?)).await?;
             let user = found.ok_or(ApiError::Unauthenticated {
                 code: "invalid_token",
                 detail: "the session of this access token has ended: log in again",
             })?;
             tracing::Span::current().record("user_id", tracing::field::display(user.id));
-            let actor = Actor {
-                user_id: Some(user.id),
-                organization_id: Some(user.organization_id),
-                request_id,
-            };
-            Ok(Caller {
-                user,
-                session_id: claims.sid,
-                actor,
-            })
+            let actor = Actor { user_id: Some(user.id), organization_id: Some(user.organization_id), request_id };
+            Ok(Caller { user, session_id: claims.sid, actor })
         })
     }
 }

@@ -78,10 +78,6 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn log_format(&self) -> LogFormat {
-        self.log_format.unwrap_or(if self.demo {
-            LogFormat::Pretty
-        } else {
-            LogFormat::Json
-        })
+        self.log_format.unwrap_or(if self.demo { LogFormat::Pretty } else { LogFormat::Json })
     }
 }

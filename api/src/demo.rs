@@ -163,24 +163,15 @@ pub struct DemoAccount {
 /// passwords (`password` for all when given, else a random one each).
 pub fn seed(db: &Db, password: Option<&str>) -> Result<Vec<DemoAccount>, ApiError> {
     if let Some(p) = password {
-        Password::parse(p)
-            .map_err(|e| ApiError::invalid_field("AMBITO_DEMO_PASSWORD", e.to_string()))?;
+        Password::parse(p).map_err(|e| ApiError::invalid_field("AMBITO_DEMO_PASSWORD", e.to_string()))?;
     }
-    let present = db.read(|conn| -> Result<bool, ApiError> {
-        Ok(user::find_login(conn, ADMIN_LOGIN)?.is_some())
-    })?;
+    let present = db.read(|conn| -> Result<bool, ApiError> { Ok(user::find_login(conn, ADMIN_LOGIN)?.is_some()) })?;
     if present {
         return Ok(Vec::new());
     }
     // Hash before the transaction: argon2 is slow, and the write lock should be short.
-    let mut logins: Vec<(&str, &str, Option<usize>)> =
-        vec![(ADMIN_LOGIN, "Amministratore demo", None)];
-    logins.extend(
-        ORGANIZATIONS
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (o.login, o.person, Some(i))),
-    );
+    let mut logins: Vec<(&str, &str, Option<usize>)> = vec![(ADMIN_LOGIN, "Amministratore demo", None)];
+    logins.extend(ORGANIZATIONS.iter().enumerate().map(|(i, o)| (o.login, o.person, Some(i))));
     let mut accounts = Vec::new();
     for (login, person, org) in logins {
         let password = password.map_or_else(|| random_secret(12), str::to_owned);
@@ -198,9 +189,7 @@ pub fn seed(db: &Db, password: Option<&str>) -> Result<Vec<DemoAccount>, ApiErro
                 OrganizationFields {
                     name: o.name,
                     codice_fiscale: o.codice_fiscale,
-                    partita_iva: o
-                        .codice_fiscale
-                        .filter(|_| o.kind == OrganizationKind::Provider),
+                    partita_iva: o.codice_fiscale.filter(|_| o.kind == OrganizationKind::Provider),
                     pec: o.pec,
                     istat_code: o.istat_code,
                 },
@@ -230,19 +219,9 @@ pub fn seed(db: &Db, password: Option<&str>) -> Result<Vec<DemoAccount>, ApiErro
                 password: password.clone(),
             });
         }
-        let casalasco = demo_district(
-            conn,
-            "Ambito distrettuale Casalasco",
-            org_ids[1].id,
-            CASALASCO,
-        )?;
+        let casalasco = demo_district(conn, "Ambito distrettuale Casalasco", org_ids[1].id, CASALASCO)?;
         district::create(conn, &actor, &casalasco)?;
-        let cremonese = demo_district(
-            conn,
-            "Ambito distrettuale Cremonese",
-            org_ids[0].id,
-            CREMONESE,
-        )?;
+        let cremonese = demo_district(conn, "Ambito distrettuale Cremonese", org_ids[0].id, CREMONESE)?;
         district::create(conn, &actor, &cremonese)?;
         Ok(created)
     })
@@ -257,18 +236,9 @@ fn demo_district(
     let mut codes = Vec::new();
     for n in names {
         match municipality::find_by_name(conn, "CR", n)? {
-            Some(m) => codes.push(
-                ambito_domain::IstatCode::parse(&m.istat_code).expect("catalogue codes are valid"),
-            ),
-            None => tracing::warn!(
-                municipality = n,
-                "demo district member not in the ISTAT catalogue"
-            ),
+            Some(m) => codes.push(ambito_domain::IstatCode::parse(&m.istat_code).expect("catalogue codes are valid")),
+            None => tracing::warn!(municipality = n, "demo district member not in the ISTAT catalogue"),
         }
     }
-    Ok(NewDistrict {
-        name: Name::parse(name).expect("valid"),
-        authority_id: authority,
-        municipalities: codes,
-    })
+    Ok(NewDistrict { name: Name::parse(name).expect("valid"), authority_id: authority, municipalities: codes })
 }

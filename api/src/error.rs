@@ -12,19 +12,12 @@ use utoipa::ToSchema;
 pub enum ApiError {
     /// The request is not well-formed: bad JSON, wrong types, unknown fields, bad parameters.
     #[error("{detail}")]
-    BadRequest {
-        code: &'static str,
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    BadRequest { code: &'static str, detail: String, errors: Vec<FieldError> },
     /// Well-formed, but some fields break a rule.
     #[error("some fields are invalid")]
     Validation(Vec<FieldError>),
     #[error("authentication is required")]
-    Unauthenticated {
-        code: &'static str,
-        detail: &'static str,
-    },
+    Unauthenticated { code: &'static str, detail: &'static str },
     #[error("the login or password is wrong")]
     InvalidCredentials,
     #[error("your role may not do this")]
@@ -48,11 +41,7 @@ pub enum ApiError {
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyKeyInFlight,
     #[error("{detail}")]
-    TooManyRequests {
-        code: &'static str,
-        detail: String,
-        retry_after: u64,
-    },
+    TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
     #[error("the service is busy; retry shortly")]
     Unavailable,
     #[error("internal error")]
@@ -92,11 +81,7 @@ pub struct ProblemField {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Self::BadRequest { code, detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
@@ -132,13 +117,9 @@ impl ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::Validation(errors) | Self::BadRequest { errors, .. } => errors
-                .iter()
-                .map(|e| ProblemField {
-                    field: e.field.clone(),
-                    message: e.message.clone(),
-                })
-                .collect(),
+            Self::Validation(errors) | Self::BadRequest { errors, .. } => {
+                errors.iter().map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() }).collect()
+            }
             _ => Vec::new(),
         };
         Problem {
@@ -205,10 +186,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::NotFound,
             StoreError::Stale => Self::Stale,
-            StoreError::Conflict(detail) => Self::Conflict {
-                code: "already_exists",
-                detail,
-            },
+            StoreError::Conflict(detail) => Self::Conflict { code: "already_exists", detail },
             StoreError::Invalid(invalid) => invalid.into(),
             StoreError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
@@ -228,72 +206,10 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-/// Turns actix's JSON body errors (malformed, wrong types, unknown or missing fields, too
-/// large, wrong content type) into problems.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    let api = match &err {
-        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
-            ApiError::PayloadTooLarge { limit: *limit }
-        }
-        E::ContentType => ApiError::UnsupportedMediaType,
-        E::Deserialize(e) if e.is_data() => {
-            let message = e.to_string();
-            let field = field_of(&message);
-            ApiError::BadRequest {
-                code: "invalid_body",
-                detail: format!("the request body does not match the expected shape: {message}"),
-                errors: field
-                    .map(|f| vec![FieldError::new(f, strip_position(&message))])
-                    .unwrap_or_default(),
-            }
-        }
-        E::Deserialize(e) => ApiError::bad_request(
-            "malformed_json",
-            format!("the request body is not valid JSON: {e}"),
-        ),
-        E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge {
-            limit: crate::JSON_LIMIT,
-        },
-        other => ApiError::bad_request(
-            "invalid_body",
-            format!("the request body could not be read: {other}"),
-        ),
-    };
-    api.into()
-}
-
-/// serde names the offending field in backticks for missing and unknown fields.
-fn field_of(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    (message.starts_with("missing field") || message.starts_with("unknown field"))
-        .then(|| message[start..end].to_owned())
-}
-
-fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
-}
-
-pub fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
-    ApiError::bad_request(
-        "invalid_query",
-        format!("the query string is invalid: {err}"),
-    )
-    .into()
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", format!("the query string is invalid: {err}")).into()
 }
 
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(
-        "invalid_path",
-        format!("a path parameter is invalid: {err}"),
-    )
-    .into()
+    ApiError::bad_request("invalid_path", format!("a path parameter is invalid: {err}")).into()
 }

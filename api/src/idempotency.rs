@@ -50,12 +50,7 @@ pub struct Created {
 
 impl Created {
     pub fn new<T: serde::Serialize>(body: &T, location: String, version: Option<i64>) -> Self {
-        Self {
-            body: serde_json::to_value(body).expect("views serialize"),
-            location,
-            version,
-            replay_body: None,
-        }
+        Self { body: serde_json::to_value(body).expect("views serialize"), location, version, replay_body: None }
     }
 
     pub fn replayed_as<T: serde::Serialize>(mut self, body: &T) -> Self {
@@ -93,17 +88,11 @@ where
     let mut hasher = Sha256::new();
     hasher.update(scope.as_bytes());
     hasher.update(serde_json::to_vec(request).expect("requests serialize"));
-    let request_hash: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let request_hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let now = state.clock.now();
     let claim = {
         let (owner, key) = (owner.clone(), key.clone());
-        state
-            .write(move |conn| Ok(idempotency::claim(conn, &owner, &key, &request_hash, now)?))
-            .await
+        state.write(move |conn| Ok(idempotency::claim(conn, &owner, &key, &request_hash, now)?)).await
     };
     match claim {
         Ok(Claim::Started) => {}
@@ -118,23 +107,15 @@ where
         Ok(created) => {
             let stored = StoredResponse {
                 status: StatusCode::CREATED.as_u16(),
-                body: created
-                    .replay_body
-                    .as_ref()
-                    .unwrap_or(&created.body)
-                    .to_string(),
+                body: created.replay_body.as_ref().unwrap_or(&created.body).to_string(),
                 location: Some(created.location.clone()),
             };
-            state
-                .write(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?))
-                .await?;
+            state.write(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?)).await?;
             Ok(created.into_response())
         }
         Err(e) => {
             // Nothing was created: forget the key so the client may correct and retry.
-            state
-                .write(move |conn| Ok(idempotency::release(conn, &owner, &key)?))
-                .await?;
+            state.write(move |conn| Ok(idempotency::release(conn, &owner, &key)?)).await?;
             Err(e)
         }
     }
@@ -143,9 +124,7 @@ where
 fn replay(stored: StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut builder = HttpResponse::build(status);
-    builder
-        .content_type("application/json")
-        .insert_header(("Idempotent-Replayed", "true"));
+    builder.content_type("application/json").insert_header(("Idempotent-Replayed", "true"));
     if let Some(location) = stored.location {
         builder.insert_header((LOCATION, location));
     }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
+pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
@@ -43,12 +44,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self {
-            db,
-            tokens,
-            passwords: Passwords::new(cores, Duration::from_millis(500)),
-            clock,
-        }
+        Self { db, tokens, passwords: Passwords::new(cores, Duration::from_millis(500)), clock }
     }
 
     /// Runs `f` on a pooled connection, on the blocking pool.
@@ -133,13 +129,7 @@ where
 
 /// The OpenAPI document, as the code defines it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes(
-        App::new()
-            .into_utoipa_app()
-            .openapi(openapi::ApiDoc::openapi()),
-    )
-    .split_for_parts()
-    .1
+    api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts().1
 }
 
 /// The whole application, as each HTTP worker runs it.
@@ -154,20 +144,10 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, spec) = api_routes(
-        App::new()
-            .into_utoipa_app()
-            .openapi(openapi::ApiDoc::openapi()),
-    )
-    .split_for_parts();
+    let (app, spec) = api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     app.app_data(state)
         .app_data(routes)
-        .app_data(
-            web::JsonConfig::default()
-                .limit(JSON_LIMIT)
-                .error_handler(error::json_error),
-        )
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
@@ -207,10 +187,7 @@ impl RouteTable {
             .iter()
             .filter(|(segments, _)| {
                 segments.len() == wanted.len()
-                    && segments
-                        .iter()
-                        .zip(&wanted)
-                        .all(|(s, w)| s == w || (s.starts_with('{') && !w.is_empty()))
+                    && segments.iter().zip(&wanted).all(|(s, w)| s == w || (s.starts_with('{') && !w.is_empty()))
             })
             .flat_map(|(_, m)| m.iter().map(String::as_str))
             .collect();
@@ -220,10 +197,7 @@ impl RouteTable {
     }
 }
 
-async fn fallback(
-    req: HttpRequest,
-    routes: web::Data<RouteTable>,
-) -> Result<actix_web::HttpResponse, ApiError> {
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match routes.allowed(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed { allow },
         None => ApiError::NotFound,

@@ -73,12 +73,8 @@ fn open_db(args: &DbArgs) -> Result<Db, String> {
     let applied = db.migrate().map_err(|e| e.to_string())?;
     let location = match db.backend() {
         Backend::Sqlite => {
-            let path = args
-                .database_url
-                .strip_prefix("sqlite://")
-                .unwrap_or(&args.database_url);
-            let absolute = std::fs::canonicalize(path)
-                .map_or_else(|_| path.to_owned(), |p| p.display().to_string());
+            let path = args.database_url.strip_prefix("sqlite://").unwrap_or(&args.database_url);
+            let absolute = std::fs::canonicalize(path).map_or_else(|_| path.to_owned(), |p| p.display().to_string());
             format!("SQLite file {absolute}")
         }
         Backend::Postgres => format!("PostgreSQL {}", args.redacted_url()),
@@ -128,9 +124,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let password = args.demo_password.clone();
         let accounts = {
             let db = db.clone();
-            web::block(move || demo::seed(&db, password.as_deref()))
-                .await
-                .map_err(|e| e.to_string())?
+            web::block(move || demo::seed(&db, password.as_deref())).await.map_err(|e| e.to_string())?
         }
         .map_err(|e| format!("cannot load demo data: {e}"))?;
         print_accounts(&accounts);
@@ -145,22 +139,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
-    let server = server
-        .bind(&args.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-    tracing::info!(
-        "listening on http://{0}; Swagger UI at http://{0}/docs",
-        args.bind
-    );
+    let server = server.bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    tracing::info!("listening on http://{0}; Swagger UI at http://{0}/docs", args.bind);
     server.run().await.map_err(|e| e.to_string())
 }
 
-fn create_admin(
-    db: &DbArgs,
-    email: &str,
-    name: &str,
-    password: Option<String>,
-) -> Result<(), String> {
+fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) -> Result<(), String> {
     let email = EmailAddress::parse(email).map_err(|e| format!("--email: {e}"))?;
     let name = Name::parse(name).map_err(|e| format!("--name: {e}"))?;
     let generated = password.is_none();
@@ -211,19 +195,11 @@ async fn main() -> ExitCode {
                 Ok(())
             })
         }
-        Command::CreateAdmin {
-            db,
-            email,
-            name,
-            password,
-        } => {
+        Command::CreateAdmin { db, email, name, password } => {
             init_logging(LogFormat::Pretty);
             create_admin(&db, &email, &name, password)
         }
-        Command::Openapi => ambito_api::openapi()
-            .to_yaml()
-            .map(|yaml| print!("{yaml}"))
-            .map_err(|e| e.to_string()),
+        Command::Openapi => ambito_api::openapi().to_yaml().map(|yaml| print!("{yaml}")).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,12 +45,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
 }
@@ -60,9 +55,7 @@ fn problem(description: &str) -> RefOr<Response> {
         .description(description)
         .content(
             "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
         )
         .build()
         .into()
@@ -77,11 +70,15 @@ fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
                 401 => "No valid access token, or wrong credentials",
                 403 => "The caller's role may not do this",
                 404 => "No such resource, or not visible to the caller",
-                409 => "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight",
+                409 => {
+                    "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight"
+                }
                 412 => "`If-Match` names a version that is no longer current",
                 413 => "The request body is too large",
                 415 => "The request body is not application/json",
-                422 => "Some fields break a rule (per-field `errors`), or an Idempotency-Key reused for another request",
+                422 => {
+                    "Some fields break a rule (per-field `errors`), or an Idempotency-Key reused for another request"
+                }
                 428 => "The change needs an `If-Match` header",
                 429 => "Too many attempts: see `Retry-After`",
                 503 => "The database is unavailable or busy: see `Retry-After`",

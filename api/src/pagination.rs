@@ -29,32 +29,19 @@ impl PageQuery {
             return Err(ApiError::BadRequest {
                 code: "invalid_query",
                 detail: format!("limit must be between 1 and {MAX_LIMIT}"),
-                errors: vec![ambito_domain::FieldError::new(
-                    "limit",
-                    format!("between 1 and {MAX_LIMIT}"),
-                )],
+                errors: vec![ambito_domain::FieldError::new("limit", format!("between 1 and {MAX_LIMIT}"))],
             });
         }
-        let after = self
-            .cursor
-            .as_deref()
-            .map(|c| {
-                URL_SAFE_NO_PAD
-                    .decode(c)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_cursor",
-                            "the cursor is not one this API gave out",
-                        )
+        let after =
+            self.cursor
+                .as_deref()
+                .map(|c| {
+                    URL_SAFE_NO_PAD.decode(c).ok().and_then(|bytes| String::from_utf8(bytes).ok()).ok_or_else(|| {
+                        ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out")
                     })
-            })
-            .transpose()?;
-        Ok(Page {
-            after,
-            limit: i64::from(limit),
-        })
+                })
+                .transpose()?;
+        Ok(Page { after, limit: i64::from(limit) })
     }
 }
 
@@ -69,9 +56,6 @@ pub struct Listing<T> {
 impl<T> Listing<T> {
     pub fn from_paged<U>(paged: Paged<U>, view: impl FnMut(U) -> T) -> Self {
         let paged = paged.map(view);
-        Self {
-            items: paged.items,
-            next_cursor: paged.next.map(|k| URL_SAFE_NO_PAD.encode(k)),
-        }
+        Self { items: paged.items, next_cursor: paged.next.map(|k| URL_SAFE_NO_PAD.encode(k)) }
     }
 }

@@ -14,10 +14,7 @@ pub const HEADER: &str = "x-request-id";
 pub struct RequestId(pub String);
 
 fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 pub async fn middleware(
@@ -44,16 +41,10 @@ pub async fn middleware(
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        );
+        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "answered");
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(HEADER), value);
+        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
     Ok(response)
 }

@@ -21,12 +21,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Self; 4] = [
-        Self::Admin,
-        Self::AuthorityStaff,
-        Self::ProviderMember,
-        Self::Municipality,
-    ];
+    pub const ALL: [Self; 4] = [Self::Admin, Self::AuthorityStaff, Self::ProviderMember, Self::Municipality];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,20 +44,14 @@ impl Role {
 
     /// The role every member of an organization of this kind holds.
     pub fn for_organization(kind: OrganizationKind) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.organization_kind() == kind)
-            .expect("one role per kind")
+        Self::ALL.into_iter().find(|r| r.organization_kind() == kind).expect("one role per kind")
     }
 }
 
 impl FromStr for Role {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or(UnknownValue)
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or(UnknownValue)
     }
 }
 
@@ -86,11 +75,7 @@ impl Password {
 
     pub fn parse(input: &str) -> Result<Self, PasswordError> {
         let length = input.chars().count();
-        if (Self::MIN..=Self::MAX).contains(&length) {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(PasswordError)
-        }
+        if (Self::MIN..=Self::MAX).contains(&length) { Ok(Self(input.to_owned())) } else { Err(PasswordError) }
     }
 
     pub fn expose(&self) -> &str {

@@ -34,10 +34,7 @@ impl Unit {
 impl FromStr for Unit {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|u| u.as_str() == s)
-            .ok_or(UnknownValue)
+        Self::ALL.into_iter().find(|u| u.as_str() == s).ok_or(UnknownValue)
     }
 }
 
@@ -54,14 +51,8 @@ pub enum TargetGroup {
 }
 
 impl TargetGroup {
-    pub const ALL: [Self; 6] = [
-        Self::Elderly,
-        Self::Disabled,
-        Self::NonSelfSufficient,
-        Self::Minors,
-        Self::Families,
-        Self::ForeignCitizens,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Elderly, Self::Disabled, Self::NonSelfSufficient, Self::Minors, Self::Families, Self::ForeignCitizens];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -78,9 +69,6 @@ impl TargetGroup {
 impl FromStr for TargetGroup {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or(UnknownValue)
+        Self::ALL.into_iter().find(|g| g.as_str() == s).ok_or(UnknownValue)
     }
 }

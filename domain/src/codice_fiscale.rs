@@ -47,9 +47,8 @@ const OMOCODIA: &[u8; 10] = b"LMNPQRSTUV";
 const MONTHS: &[u8; 12] = b"ABCDEHLMPRST";
 /// Value of a character at an odd (1st, 3rd, ...) position; digits map like the letter of
 /// the same index (0 like A, 1 like B...).
-const ODD_VALUES: [u32; 26] = [
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-];
+const ODD_VALUES: [u32; 26] =
+    [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 
 fn parse_personal(code: &str) -> Result<(), CodiceFiscaleError> {
     let bytes = code.as_bytes();
@@ -74,17 +73,9 @@ pub fn personal_check_letter(body: &[u8]) -> u8 {
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let index = if c.is_ascii_digit() {
-                c - b'0'
-            } else {
-                c - b'A'
-            } as usize;
+            let index = if c.is_ascii_digit() { c - b'0' } else { c - b'A' } as usize;
             // Positions count from 1, so index 0 is an odd position.
-            if i % 2 == 0 {
-                ODD_VALUES[index]
-            } else {
-                index as u32
-            }
+            if i % 2 == 0 { ODD_VALUES[index] } else { index as u32 }
         })
         .sum();
     b'A' + (sum % 26) as u8
@@ -134,27 +125,15 @@ mod tests {
 
     #[test]
     fn rejects_a_wrong_check_letter() {
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85T10A562T"),
-            Err(CodiceFiscaleError::CheckCharacter)
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85T10A562T"), Err(CodiceFiscaleError::CheckCharacter));
     }
 
     #[test]
     fn rejects_wrong_lengths_and_shapes() {
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85"),
-            Err(CodiceFiscaleError::Length)
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85"), Err(CodiceFiscaleError::Length));
         // 'Z' is not a month letter.
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85Z10A562S"),
-            Err(CodiceFiscaleError::Shape(9))
-        );
-        assert_eq!(
-            CodiceFiscale::parse("0141686019A"),
-            Err(CodiceFiscaleError::Shape(11))
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85Z10A562S"), Err(CodiceFiscaleError::Shape(9)));
+        assert_eq!(CodiceFiscale::parse("0141686019A"), Err(CodiceFiscaleError::Shape(11)));
     }
 
     #[test]

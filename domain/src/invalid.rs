@@ -11,10 +11,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -60,10 +57,6 @@ impl Collector {
     }
 
     pub fn finish(self) -> Result<(), Invalid> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Invalid(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Invalid(self.0)) }
     }
 }

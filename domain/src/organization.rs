@@ -22,12 +22,7 @@ pub enum OrganizationKind {
 }
 
 impl OrganizationKind {
-    pub const ALL: [Self; 4] = [
-        Self::Platform,
-        Self::Authority,
-        Self::Provider,
-        Self::Municipality,
-    ];
+    pub const ALL: [Self; 4] = [Self::Platform, Self::Authority, Self::Provider, Self::Municipality];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,10 +37,7 @@ impl OrganizationKind {
 impl FromStr for OrganizationKind {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or(UnknownValue)
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue)
     }
 }
 
@@ -88,30 +80,18 @@ impl NewOrganization {
     pub fn parse(kind: OrganizationKind, fields: OrganizationFields<'_>) -> Result<Self, Invalid> {
         let mut c = Collector::new();
         let name = c.field("name", Name::parse(fields.name));
-        let codice_fiscale = fields
-            .codice_fiscale
-            .and_then(|v| c.field("codice_fiscale", CodiceFiscale::parse(v)));
-        let partita_iva = fields
-            .partita_iva
-            .and_then(|v| c.field("partita_iva", PartitaIva::parse(v)));
-        let pec = fields
-            .pec
-            .and_then(|v| c.field("pec", EmailAddress::parse(v)));
-        let istat_code = fields
-            .istat_code
-            .and_then(|v| c.field("istat_code", IstatCode::parse(v)));
+        let codice_fiscale = fields.codice_fiscale.and_then(|v| c.field("codice_fiscale", CodiceFiscale::parse(v)));
+        let partita_iva = fields.partita_iva.and_then(|v| c.field("partita_iva", PartitaIva::parse(v)));
+        let pec = fields.pec.and_then(|v| c.field("pec", EmailAddress::parse(v)));
+        let istat_code = fields.istat_code.and_then(|v| c.field("istat_code", IstatCode::parse(v)));
 
-        let needs_legal_identity = matches!(
-            kind,
-            OrganizationKind::Authority | OrganizationKind::Provider
-        );
+        let needs_legal_identity = matches!(kind, OrganizationKind::Authority | OrganizationKind::Provider);
         if needs_legal_identity {
             match (&codice_fiscale, fields.codice_fiscale) {
                 (None, None) => c.push("codice_fiscale", format!("required for a {kind}")),
-                (Some(cf), _) if !cf.is_numeric() => c.push(
-                    "codice_fiscale",
-                    "an organization's codice fiscale has 11 digits",
-                ),
+                (Some(cf), _) if !cf.is_numeric() => {
+                    c.push("codice_fiscale", "an organization's codice fiscale has 11 digits")
+                }
                 _ => {}
             }
             if fields.pec.is_none() {
@@ -126,20 +106,11 @@ impl NewOrganization {
                 c.push("istat_code", "required for a municipality")
             }
             OrganizationKind::Municipality => {}
-            _ if fields.istat_code.is_some() => {
-                c.push("istat_code", "only a municipality has an ISTAT code")
-            }
+            _ if fields.istat_code.is_some() => c.push("istat_code", "only a municipality has an ISTAT code"),
             _ => {}
         }
         c.finish()?;
-        Ok(Self {
-            kind,
-            name: name.expect("checked by the collector"),
-            codice_fiscale,
-            partita_iva,
-            pec,
-            istat_code,
-        })
+        Ok(Self { kind, name: name.expect("checked by the collector"), codice_fiscale, partita_iva, pec, istat_code })
     }
 }
 
@@ -172,35 +143,24 @@ mod tests {
             pec: None,
             istat_code: Some("019036"),
         };
-        let Invalid(errors) =
-            NewOrganization::parse(OrganizationKind::Provider, fields).unwrap_err();
+        let Invalid(errors) = NewOrganization::parse(OrganizationKind::Provider, fields).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["name", "codice_fiscale", "pec", "partita_iva", "istat_code"]
-        );
+        assert_eq!(fields, ["name", "codice_fiscale", "pec", "partita_iva", "istat_code"]);
     }
 
     #[test]
     fn a_personal_codice_fiscale_does_not_identify_an_authority() {
         let mut fields = provider_fields();
         fields.codice_fiscale = Some("RSSMRA85T10A562S");
-        let Invalid(errors) =
-            NewOrganization::parse(OrganizationKind::Authority, fields).unwrap_err();
+        let Invalid(errors) = NewOrganization::parse(OrganizationKind::Authority, fields).unwrap_err();
         assert_eq!(errors[0].field, "codice_fiscale");
     }
 
     #[test]
     fn a_municipality_needs_its_istat_code() {
-        let fields = OrganizationFields {
-            name: "Comune di Cremona",
-            ..Default::default()
-        };
+        let fields = OrganizationFields { name: "Comune di Cremona", ..Default::default() };
         assert!(NewOrganization::parse(OrganizationKind::Municipality, fields.clone()).is_err());
-        let fields = OrganizationFields {
-            istat_code: Some("019036"),
-            ..fields
-        };
+        let fields = OrganizationFields { istat_code: Some("019036"), ..fields };
         assert!(NewOrganization::parse(OrganizationKind::Municipality, fields).is_ok());
     }
 }

@@ -19,10 +19,7 @@ impl PartitaIva {
     /// Parses 11 digits, accepting an optional `IT` prefix and surrounding spaces.
     pub fn parse(input: &str) -> Result<Self, PartitaIvaError> {
         let trimmed = input.trim();
-        let code = trimmed
-            .strip_prefix("IT")
-            .or_else(|| trimmed.strip_prefix("it"))
-            .unwrap_or(trimmed);
+        let code = trimmed.strip_prefix("IT").or_else(|| trimmed.strip_prefix("it")).unwrap_or(trimmed);
         if code.len() != 11 || !code.bytes().all(|c| c.is_ascii_digit()) {
             return Err(PartitaIvaError::Shape);
         }
@@ -85,27 +82,15 @@ mod tests {
     #[test]
     fn accepts_a_valid_number_with_or_without_prefix() {
         // 0123456789 -> check digit 7.
-        assert_eq!(
-            PartitaIva::parse("01234567897").unwrap().as_str(),
-            "01234567897"
-        );
-        assert_eq!(
-            PartitaIva::parse("IT01234567897").unwrap().as_str(),
-            "01234567897"
-        );
+        assert_eq!(PartitaIva::parse("01234567897").unwrap().as_str(), "01234567897");
+        assert_eq!(PartitaIva::parse("IT01234567897").unwrap().as_str(), "01234567897");
     }
 
     #[test]
     fn refuses_a_wrong_check_digit_and_bad_shapes() {
-        assert_eq!(
-            PartitaIva::parse("01234567890"),
-            Err(PartitaIvaError::CheckDigit)
-        );
+        assert_eq!(PartitaIva::parse("01234567890"), Err(PartitaIvaError::CheckDigit));
         assert_eq!(PartitaIva::parse("0123456789"), Err(PartitaIvaError::Shape));
-        assert_eq!(
-            PartitaIva::parse("0123456789A"),
-            Err(PartitaIvaError::Shape)
-        );
+        assert_eq!(PartitaIva::parse("0123456789A"), Err(PartitaIvaError::Shape));
     }
 
     proptest! {

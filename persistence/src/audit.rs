@@ -64,7 +64,7 @@ pub fn record<B: Serialize, A: Serialize>(
 ) -> Result<(), StoreError> {
     let row = Row {
         id: Uuid::now_v7().to_string(),
-        occurred_at: to_db(Utc::now()),
+        occurred_at: to_db(crate::now()),
         actor_user_id: actor.user_id.map(|u| u.to_string()),
         actor_organization_id: actor.organization_id.map(|u| u.to_string()),
         action: action.to_owned(),
@@ -74,9 +74,7 @@ pub fn record<B: Serialize, A: Serialize>(
         after_json: after.map(|a| serde_json::to_string(a).expect("records serialize")),
         request_id: actor.request_id.clone(),
     };
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
     Ok(())
 }
 
@@ -88,11 +86,7 @@ pub struct AuditFilter {
 }
 
 /// The trail in the order it was written (event ids are time-ordered UUIDs).
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &AuditFilter,
-    page: &Page,
-) -> Result<Paged<AuditEvent>, StoreError> {
+pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Result<Paged<AuditEvent>, StoreError> {
     let mut query = audit_events::table.into_boxed();
     if let Some(t) = &filter.entity_type {
         query = query.filter(audit_events::entity_type.eq(t.clone()));
@@ -106,30 +100,19 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(audit_events::id.gt(after.clone()));
     }
-    let rows: Vec<Row> = query
-        .order(audit_events::id.asc())
-        .limit(page.fetch())
-        .load(conn)?;
-    let events = rows
-        .into_iter()
-        .map(to_event)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<Row> = query.order(audit_events::id.asc()).limit(page.fetch()).load(conn)?;
+    let events = rows.into_iter().map(to_event).collect::<Result<Vec<_>, _>>()?;
     Ok(page.finish(events, |e| e.id.to_string()))
 }
 
 fn to_event(row: Row) -> Result<AuditEvent, StoreError> {
     let parse = |v: Option<String>| -> Result<Option<serde_json::Value>, StoreError> {
-        v.map(|s| crate::stored("audit json", serde_json::from_str(&s)))
-            .transpose()
+        v.map(|s| crate::stored("audit json", serde_json::from_str(&s))).transpose()
     };
     Ok(AuditEvent {
         id: stored_id("audit id", &row.id)?,
         occurred_at: from_db(row.occurred_at),
-        actor_user_id: row
-            .actor_user_id
-            .as_deref()
-            .map(|u| stored_id("actor", u))
-            .transpose()?,
+        actor_user_id: row.actor_user_id.as_deref().map(|u| stored_id("actor", u)).transpose()?,
         actor_organization_id: row
             .actor_organization_id
             .as_deref()

@@ -33,11 +33,7 @@ pub fn product_lines(conn: &mut DbConnection) -> Result<Vec<ProductLine>, StoreE
     Ok(lines
         .into_iter()
         .map(|(code, name)| ProductLine {
-            interventions: all
-                .iter()
-                .filter(|i| i.product_line_code == code)
-                .cloned()
-                .collect(),
+            interventions: all.iter().filter(|i| i.product_line_code == code).cloned().collect(),
             code,
             name,
         })
@@ -49,18 +45,10 @@ pub fn interventions(conn: &mut DbConnection) -> Result<Vec<Intervention>, Store
     let rows: Vec<(String, String, String, String)> = interventions::table
         .inner_join(product_lines::table)
         .order((product_lines::position.asc(), interventions::position.asc()))
-        .select((
-            interventions::code,
-            interventions::product_line_code,
-            interventions::name,
-            interventions::unit,
-        ))
+        .select((interventions::code, interventions::product_line_code, interventions::name, interventions::unit))
         .load(conn)?;
     let groups: Vec<(String, String)> = intervention_target_groups::table
-        .select((
-            intervention_target_groups::intervention_code,
-            intervention_target_groups::target_group,
-        ))
+        .select((intervention_target_groups::intervention_code, intervention_target_groups::target_group))
         .load(conn)?;
     rows.into_iter()
         .map(|(code, product_line_code, name, unit)| {
@@ -70,13 +58,7 @@ pub fn interventions(conn: &mut DbConnection) -> Result<Vec<Intervention>, Store
                 .map(|(_, g)| stored("target group", g.parse::<TargetGroup>()))
                 .collect::<Result<Vec<_>, _>>()?;
             target_groups.sort_by_key(|g| TargetGroup::ALL.iter().position(|x| x == g));
-            Ok(Intervention {
-                unit: stored("unit", unit.parse())?,
-                code,
-                product_line_code,
-                name,
-                target_groups,
-            })
+            Ok(Intervention { unit: stored("unit", unit.parse())?, code, product_line_code, name, target_groups })
         })
         .collect()
 }

@@ -30,11 +30,7 @@ impl Backend {
     /// `postgres://` and `postgresql://` URLs are PostgreSQL; anything else is a SQLite file
     /// (optionally written `sqlite://path`).
     pub fn of_url(url: &str) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres
-        } else {
-            Self::Sqlite
-        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") { Self::Postgres } else { Self::Sqlite }
     }
 }
 
@@ -68,8 +64,8 @@ impl ManageConnection for Manager {
                 .map(DbConnection::Postgresql)
                 .map_err(r2d2::Error::ConnectionError),
             Backend::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(&self.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 // busy_timeout first, so that switching to WAL itself waits for other writers.
                 for pragma in [
                     "PRAGMA busy_timeout = 5000",
@@ -77,8 +73,7 @@ impl ManageConnection for Manager {
                     "PRAGMA synchronous = FULL",
                     "PRAGMA foreign_keys = ON",
                 ] {
-                    conn.batch_execute(pragma)
-                        .map_err(r2d2::Error::QueryError)?;
+                    conn.batch_execute(pragma).map_err(r2d2::Error::QueryError)?;
                 }
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -86,8 +81,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -113,10 +107,7 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_size: 8,
-            checkout_timeout: Duration::from_secs(3),
-        }
+        Self { max_size: 8, checkout_timeout: Duration::from_secs(3) }
     }
 }
 
@@ -128,13 +119,9 @@ impl Db {
             Backend::Postgres => url.to_owned(),
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
-                if let Some(dir) = Path::new(path)
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                    })?;
+                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
                 }
                 path.to_owned()
             }
@@ -153,9 +140,7 @@ impl Db {
 
     /// A connection from the pool. Blocking: call it from a blocking thread.
     pub fn conn(&self) -> Result<Conn, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Applies pending migrations, then loads reference data that is still missing.
@@ -196,10 +181,7 @@ impl Db {
     }
 }
 
-fn run_migrations<C>(
-    conn: &mut C,
-    migrations: EmbeddedMigrations,
-) -> Result<Vec<String>, StoreError>
+fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,
 {
@@ -221,9 +203,7 @@ where
     };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let result = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        unreachable!("the variant does not change")
-    };
+    let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the variant does not change") };
     match result {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(sqlite)?;

@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use crate::schema::{district_municipalities, districts};
 use crate::{
-    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization,
-    stored, stored_id, to_db,
+    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization, stored, stored_id, to_db,
 };
 use ambito_domain::{Invalid, IstatCode, Name, OrganizationKind};
 
@@ -42,66 +41,38 @@ pub struct NewDistrict {
 
 fn check_members(conn: &mut DbConnection, codes: &[IstatCode]) -> Result<(), StoreError> {
     if codes.is_empty() {
-        return Err(
-            Invalid::one("municipalities", "a district has at least one municipality").into(),
-        );
+        return Err(Invalid::one("municipalities", "a district has at least one municipality").into());
     }
     let unknown = municipality::unknown_codes(conn, codes)?;
     if !unknown.is_empty() {
         let list: Vec<&str> = unknown.iter().map(IstatCode::as_str).collect();
-        return Err(Invalid::one(
-            "municipalities",
-            format!("unknown ISTAT codes: {}", list.join(", ")),
-        )
-        .into());
+        return Err(Invalid::one("municipalities", format!("unknown ISTAT codes: {}", list.join(", "))).into());
     }
     Ok(())
 }
 
 fn set_members(conn: &mut DbConnection, id: &str, codes: &[IstatCode]) -> Result<(), StoreError> {
-    diesel::delete(
-        district_municipalities::table.filter(district_municipalities::district_id.eq(id)),
-    )
-    .execute(conn)?;
+    diesel::delete(district_municipalities::table.filter(district_municipalities::district_id.eq(id))).execute(conn)?;
     let mut unique: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
     unique.sort_unstable();
     unique.dedup();
     let rows: Vec<_> = unique
         .into_iter()
-        .map(|c| {
-            (
-                district_municipalities::district_id.eq(id),
-                district_municipalities::istat_code.eq(c),
-            )
-        })
+        .map(|c| (district_municipalities::district_id.eq(id), district_municipalities::istat_code.eq(c)))
         .collect();
-    crate::on_backend!(conn, |c| diesel::insert_into(
-        district_municipalities::table
-    )
-    .values(&rows)
-    .execute(c))?;
+    crate::on_backend!(conn, |c| diesel::insert_into(district_municipalities::table).values(&rows).execute(c))?;
     Ok(())
 }
 
-fn name_taken(
-    conn: &mut DbConnection,
-    name: &Name,
-    except: Option<Uuid>,
-) -> Result<bool, StoreError> {
-    let mut query = districts::table
-        .filter(districts::name.eq(name.as_str()))
-        .into_boxed();
+fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<Uuid>) -> Result<bool, StoreError> {
+    let mut query = districts::table.filter(districts::name.eq(name.as_str())).into_boxed();
     if let Some(id) = except {
         query = query.filter(districts::id.ne(id.to_string()));
     }
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
-pub fn create(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    new: &NewDistrict,
-) -> Result<District, StoreError> {
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Result<District, StoreError> {
     match organization::get(conn, new.authority_id) {
         Ok(org) if org.kind == OrganizationKind::Authority => {}
         Ok(_) | Err(StoreError::NotFound) => {
@@ -111,13 +82,10 @@ pub fn create(
     }
     check_members(conn, &new.municipalities)?;
     if name_taken(conn, &new.name, None)? {
-        return Err(StoreError::Conflict(format!(
-            "a district named {} already exists",
-            new.name.as_str()
-        )));
+        return Err(StoreError::Conflict(format!("a district named {} already exists", new.name.as_str())));
     }
     let id = Uuid::now_v7();
-    let now = to_db(Utc::now());
+    let now = to_db(crate::now());
     diesel::insert_into(districts::table)
         .values((
             districts::id.eq(id.to_string()),
@@ -130,15 +98,7 @@ pub fn create(
         .execute(conn)?;
     set_members(conn, &id.to_string(), &new.municipalities)?;
     let district = get(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "district.created",
-        "district",
-        &id.to_string(),
-        None::<&()>,
-        Some(&district),
-    )?;
+    audit::record(conn, actor, "district.created", "district", &id.to_string(), None::<&()>, Some(&district))?;
     Ok(district)
 }
 
@@ -179,11 +139,7 @@ pub struct DistrictFilter {
     pub authority_id: Option<Uuid>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &DistrictFilter,
-    page: &Page,
-) -> Result<Paged<District>, StoreError> {
+pub fn list(conn: &mut DbConnection, filter: &DistrictFilter, page: &Page) -> Result<Paged<District>, StoreError> {
     let mut query = districts::table.into_boxed();
     if let Some(a) = filter.authority_id {
         query = query.filter(districts::authority_id.eq(a.to_string()));
@@ -191,10 +147,7 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(districts::id.gt(after.clone()));
     }
-    let rows: Vec<Row> = query
-        .order(districts::id.asc())
-        .limit(page.fetch())
-        .load(conn)?;
+    let rows: Vec<Row> = query.order(districts::id.asc()).limit(page.fetch()).load(conn)?;
     let list = with_members(conn, rows)?;
     Ok(page.finish(list, |d| d.id.to_string()))
 }
@@ -219,10 +172,7 @@ pub fn update(
     if let Some(name) = &patch.name
         && name_taken(conn, name, Some(id))?
     {
-        return Err(StoreError::Conflict(format!(
-            "a district named {} already exists",
-            name.as_str()
-        )));
+        return Err(StoreError::Conflict(format!("a district named {} already exists", name.as_str())));
     }
     if let Some(codes) = &patch.municipalities {
         check_members(conn, codes)?;
@@ -231,12 +181,9 @@ pub fn update(
         .filter(districts::id.eq(id.to_string()))
         .filter(districts::version.eq(expected_version))
         .set((
-            districts::name.eq(patch
-                .name
-                .as_ref()
-                .map_or(before.name.as_str(), Name::as_str)),
+            districts::name.eq(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str)),
             districts::version.eq(expected_version + 1),
-            districts::updated_at.eq(to_db(Utc::now())),
+            districts::updated_at.eq(to_db(crate::now())),
         ))
         .execute(conn)?;
     if changed == 0 {
@@ -246,14 +193,6 @@ pub fn update(
         set_members(conn, &id.to_string(), codes)?;
     }
     let after = get(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "district.updated",
-        "district",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )?;
+    audit::record(conn, actor, "district.updated", "district", &id.to_string(), Some(&before), Some(&after))?;
     Ok(after)
 }

@@ -9,6 +9,8 @@ use crate::{DbConnection, StoreError, from_db, to_db};
 
 /// How long a key is remembered.
 pub const RETENTION: Duration = Duration::hours(24);
+/// A first request still unanswered after this long died with its process: its key is free.
+pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -38,25 +40,23 @@ pub fn claim(
     request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
-    let existing: Option<(
-        String,
-        Option<i32>,
-        Option<String>,
-        Option<String>,
-        chrono::NaiveDateTime,
-    )> = idempotency_keys::table
-        .find((owner, key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::status_code,
-            idempotency_keys::response_body,
-            idempotency_keys::location,
-            idempotency_keys::created_at,
-        ))
-        .first(conn)
-        .optional()?;
+    let existing: Option<(String, Option<i32>, Option<String>, Option<String>, chrono::NaiveDateTime)> =
+        idempotency_keys::table
+            .find((owner, key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::status_code,
+                idempotency_keys::response_body,
+                idempotency_keys::location,
+                idempotency_keys::created_at,
+            ))
+            .first(conn)
+            .optional()?;
     match existing {
-        Some((_, _, _, _, created)) if from_db(created) + RETENTION <= now => {
+        Some((_, status, _, _, created))
+            if from_db(created) + RETENTION <= now
+                || (status.is_none() && from_db(created) + ABANDONED_AFTER <= now) =>
+        {
             diesel::delete(idempotency_keys::table.find((owner, key))).execute(conn)?;
         }
         Some((hash, _, _, _, _)) if hash != request_hash => return Ok(Claim::Mismatch),
@@ -86,12 +86,7 @@ pub fn claim(
     Ok(Claim::Started)
 }
 
-pub fn complete(
-    conn: &mut DbConnection,
-    owner: &str,
-    key: &str,
-    response: &StoredResponse,
-) -> Result<(), StoreError> {
+pub fn complete(conn: &mut DbConnection, owner: &str, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
     diesel::update(idempotency_keys::table.find((owner, key)))
         .set((
             idempotency_keys::status_code.eq(i32::from(response.status)),

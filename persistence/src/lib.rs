@@ -59,6 +59,13 @@ impl From<DieselError> for StoreError {
     }
 }
 
+/// The current instant at the precision both backends store (microseconds), so that what a
+/// change returns equals what a later read returns.
+pub(crate) fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// Instants are stored as naive UTC: the one timestamp type both backends share.
 pub(crate) fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -69,10 +76,7 @@ pub(crate) fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Parses a stored value back into its domain type; failure means the row is corrupt.
-pub(crate) fn stored<T, E: std::fmt::Display>(
-    what: &str,
-    parsed: Result<T, E>,
-) -> Result<T, StoreError> {
+pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> Result<T, StoreError> {
     parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 

@@ -35,16 +35,11 @@ pub(crate) fn load_catalogue(conn: &mut DbConnection) -> Result<usize, StoreErro
     crate::db::write_transaction(conn, |conn| -> Result<(), StoreError> {
         // Chunks keep each statement under SQLite's limit on bound parameters.
         for chunk in rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(municipalities::table)
-                .values(chunk)
-                .execute(c))?;
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(municipalities::table).values(chunk).execute(c))?;
         }
         Ok(())
     })?;
-    tracing::info!(
-        municipalities = rows.len(),
-        "loaded the ISTAT municipality catalogue"
-    );
+    tracing::info!(municipalities = rows.len(), "loaded the ISTAT municipality catalogue");
     Ok(rows.len())
 }
 
@@ -54,18 +49,7 @@ fn parse_csv(csv: &str) -> Result<Vec<Municipality>, StoreError> {
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let f: Vec<&str> = line.split(',').collect();
-            let [
-                istat,
-                name,
-                pcode,
-                pname,
-                pabbr,
-                rcode,
-                rname,
-                cadastral,
-                population,
-            ] = f[..]
-            else {
+            let [istat, name, pcode, pname, pabbr, rcode, rname, cadastral, population] = f[..] else {
                 return Err(StoreError::Corrupt(format!("catalogue line: {line}")));
             };
             Ok(Municipality {
@@ -112,17 +96,12 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(municipalities::istat_code.gt(after.clone()));
     }
-    let rows = query
-        .order(municipalities::istat_code.asc())
-        .limit(page.fetch())
-        .load(conn)?;
+    let rows = query.order(municipalities::istat_code.asc()).limit(page.fetch()).load(conn)?;
     Ok(page.finish(rows, |m: &Municipality| m.istat_code.clone()))
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 pub fn get(conn: &mut DbConnection, code: &IstatCode) -> Result<Municipality, StoreError> {
@@ -130,28 +109,17 @@ pub fn get(conn: &mut DbConnection, code: &IstatCode) -> Result<Municipality, St
 }
 
 /// The codes among `codes` that are not in the catalogue.
-pub fn unknown_codes(
-    conn: &mut DbConnection,
-    codes: &[IstatCode],
-) -> Result<Vec<IstatCode>, StoreError> {
+pub fn unknown_codes(conn: &mut DbConnection, codes: &[IstatCode]) -> Result<Vec<IstatCode>, StoreError> {
     let wanted: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
     let found: Vec<String> = municipalities::table
         .filter(municipalities::istat_code.eq_any(&wanted))
         .select(municipalities::istat_code)
         .load(conn)?;
-    Ok(codes
-        .iter()
-        .filter(|c| !found.iter().any(|f| f == c.as_str()))
-        .cloned()
-        .collect())
+    Ok(codes.iter().filter(|c| !found.iter().any(|f| f == c.as_str())).cloned().collect())
 }
 
 /// Looks a municipality up by exact name within a province (for demo districts).
-pub fn find_by_name(
-    conn: &mut DbConnection,
-    province: &str,
-    name: &str,
-) -> Result<Option<Municipality>, StoreError> {
+pub fn find_by_name(conn: &mut DbConnection, province: &str, name: &str) -> Result<Option<Municipality>, StoreError> {
     Ok(municipalities::table
         .filter(municipalities::province_abbr.eq(province))
         .filter(municipalities::name.eq(name))
@@ -169,9 +137,6 @@ mod tests {
         assert_eq!(rows.len(), 7904);
         assert_eq!(rows.iter().filter(|m| m.province_abbr == "CR").count(), 113);
         let cremona = rows.iter().find(|m| m.istat_code == "019036").unwrap();
-        assert_eq!(
-            (cremona.name.as_str(), cremona.cadastral_code.as_str()),
-            ("Cremona", "D150")
-        );
+        assert_eq!((cremona.name.as_str(), cremona.cadastral_code.as_str()), ("Cremona", "D150"));
     }
 }

@@ -6,12 +6,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::schema::organizations;
-use crate::{
-    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, stored, stored_id, to_db,
-};
+use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, stored, stored_id, to_db};
 use ambito_domain::{
-    CodiceFiscale, EmailAddress, Invalid, IstatCode, Name, NewOrganization, OrganizationKind,
-    PartitaIva,
+    CodiceFiscale, EmailAddress, Invalid, IstatCode, Name, NewOrganization, OrganizationKind, PartitaIva,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,18 +68,9 @@ impl Row {
                 .codice_fiscale
                 .map(|v| stored("codice fiscale", CodiceFiscale::parse(&v)))
                 .transpose()?,
-            partita_iva: self
-                .partita_iva
-                .map(|v| stored("partita iva", PartitaIva::parse(&v)))
-                .transpose()?,
-            pec: self
-                .pec
-                .map(|v| stored("pec", EmailAddress::parse(&v)))
-                .transpose()?,
-            istat_code: self
-                .istat_code
-                .map(|v| stored("istat code", IstatCode::parse(&v)))
-                .transpose()?,
+            partita_iva: self.partita_iva.map(|v| stored("partita iva", PartitaIva::parse(&v))).transpose()?,
+            pec: self.pec.map(|v| stored("pec", EmailAddress::parse(&v))).transpose()?,
+            istat_code: self.istat_code.map(|v| stored("istat code", IstatCode::parse(&v))).transpose()?,
             active: self.active,
             version: self.version,
             created_at: from_db(self.created_at),
@@ -91,41 +79,25 @@ impl Row {
     }
 }
 
-pub fn create(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    new: &NewOrganization,
-) -> Result<Organization, StoreError> {
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewOrganization) -> Result<Organization, StoreError> {
     if let Some(code) = &new.istat_code {
         if !crate::municipality::unknown_codes(conn, std::slice::from_ref(code))?.is_empty() {
-            return Err(Invalid::one(
-                "istat_code",
-                format!("no municipality has ISTAT code {code}"),
-            )
-            .into());
+            return Err(Invalid::one("istat_code", format!("no municipality has ISTAT code {code}")).into());
         }
-        let taken: i64 = organizations::table
-            .filter(organizations::istat_code.eq(code.as_str()))
-            .count()
-            .get_result(conn)?;
+        let taken: i64 =
+            organizations::table.filter(organizations::istat_code.eq(code.as_str())).count().get_result(conn)?;
         if taken > 0 {
-            return Err(StoreError::Conflict(format!(
-                "the municipality {code} already has an organization"
-            )));
+            return Err(StoreError::Conflict(format!("the municipality {code} already has an organization")));
         }
     }
     if let Some(cf) = &new.codice_fiscale {
-        let taken: i64 = organizations::table
-            .filter(organizations::codice_fiscale.eq(cf.as_str()))
-            .count()
-            .get_result(conn)?;
+        let taken: i64 =
+            organizations::table.filter(organizations::codice_fiscale.eq(cf.as_str())).count().get_result(conn)?;
         if taken > 0 {
-            return Err(StoreError::Conflict(format!(
-                "an organization with codice fiscale {cf} already exists"
-            )));
+            return Err(StoreError::Conflict(format!("an organization with codice fiscale {cf} already exists")));
         }
     }
-    let now = Utc::now();
+    let now = crate::now();
     let org = Organization {
         id: Uuid::now_v7(),
         kind: new.kind,
@@ -139,26 +111,13 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(organizations::table)
-        .values(Row::from_record(&org))
-        .execute(conn)?;
-    audit::record(
-        conn,
-        actor,
-        "organization.created",
-        "organization",
-        &org.id.to_string(),
-        None::<&()>,
-        Some(&org),
-    )?;
+    diesel::insert_into(organizations::table).values(Row::from_record(&org)).execute(conn)?;
+    audit::record(conn, actor, "organization.created", "organization", &org.id.to_string(), None::<&()>, Some(&org))?;
     Ok(org)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Organization, StoreError> {
-    organizations::table
-        .find(id.to_string())
-        .first::<Row>(conn)?
-        .into_record()
+    organizations::table.find(id.to_string()).first::<Row>(conn)?.into_record()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -183,14 +142,8 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(organizations::id.gt(after.clone()));
     }
-    let rows: Vec<Row> = query
-        .order(organizations::id.asc())
-        .limit(page.fetch())
-        .load(conn)?;
-    let orgs = rows
-        .into_iter()
-        .map(Row::into_record)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<Row> = query.order(organizations::id.asc()).limit(page.fetch()).load(conn)?;
+    let orgs = rows.into_iter().map(Row::into_record).collect::<Result<Vec<_>, _>>()?;
     Ok(page.finish(orgs, |o| o.id.to_string()))
 }
 
@@ -225,7 +178,7 @@ pub fn update(
         after.active = active;
     }
     after.version += 1;
-    after.updated_at = Utc::now();
+    after.updated_at = crate::now();
     let changed = diesel::update(organizations::table)
         .filter(organizations::id.eq(id.to_string()))
         .filter(organizations::version.eq(expected_version))
@@ -234,23 +187,12 @@ pub fn update(
     if changed == 0 {
         return Err(StoreError::Stale);
     }
-    audit::record(
-        conn,
-        actor,
-        "organization.updated",
-        "organization",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )?;
+    audit::record(conn, actor, "organization.updated", "organization", &id.to_string(), Some(&before), Some(&after))?;
     Ok(after)
 }
 
 /// Finds an organization by its codice fiscale (demo data uses it to stay idempotent).
-pub fn find_by_codice_fiscale(
-    conn: &mut DbConnection,
-    cf: &CodiceFiscale,
-) -> Result<Option<Organization>, StoreError> {
+pub fn find_by_codice_fiscale(conn: &mut DbConnection, cf: &CodiceFiscale) -> Result<Option<Organization>, StoreError> {
     organizations::table
         .filter(organizations::codice_fiscale.eq(cf.as_str()))
         .first::<Row>(conn)
@@ -275,10 +217,7 @@ pub fn platform(conn: &mut DbConnection, actor: &Actor) -> Result<Organization, 
         None => {
             let new = NewOrganization::parse(
                 OrganizationKind::Platform,
-                ambito_domain::OrganizationFields {
-                    name: "Ambito platform",
-                    ..Default::default()
-                },
+                ambito_domain::OrganizationFields { name: "Ambito platform", ..Default::default() },
             )?;
             create(conn, actor, &new)
         }

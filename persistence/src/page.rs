@@ -35,9 +35,6 @@ impl Page {
 
 impl<T> Paged<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            next: self.next,
-        }
+        Paged { items: self.items.into_iter().map(f).collect(), next: self.next }
     }
 }

@@ -9,11 +9,7 @@ use uuid::Uuid;
 use crate::schema::{refresh_tokens, sessions, users};
 use crate::{DbConnection, StoreError, from_db, stored_id, to_db, user};
 
-pub fn open(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
+pub fn open(conn: &mut DbConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     diesel::insert_into(sessions::table)
         .values((
@@ -47,10 +43,7 @@ pub fn issue_refresh(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refresh {
     /// The token was good and is now used up; issue the next one in this session.
-    Rotated {
-        session_id: Uuid,
-        user: Box<user::User>,
-    },
+    Rotated { session_id: Uuid, user: Box<user::User> },
     /// The token was already used: its whole family has just been revoked.
     Reused,
     /// Unknown, expired, or of a revoked session or inactive user.
@@ -65,11 +58,7 @@ impl PartialEq for user::User {
 impl Eq for user::User {}
 
 /// Uses up a refresh token. Run inside a write transaction.
-pub fn use_refresh(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Refresh, StoreError> {
+pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>) -> Result<Refresh, StoreError> {
     let found = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
@@ -80,13 +69,9 @@ pub fn use_refresh(
             sessions::revoked_at,
             sessions::user_id,
         ))
-        .first::<(
-            String,
-            chrono::NaiveDateTime,
-            Option<chrono::NaiveDateTime>,
-            Option<chrono::NaiveDateTime>,
-            String,
-        )>(conn)
+        .first::<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String)>(
+            conn,
+        )
         .optional()?;
     let Some((session_id, expires_at, used_at, revoked_at, user_id)) = found else {
         return Ok(Refresh::Refused);
@@ -103,43 +88,23 @@ pub fn use_refresh(
     if !user.active {
         return Ok(Refresh::Refused);
     }
-    diesel::update(refresh_tokens::table.find(token_hash))
-        .set(refresh_tokens::used_at.eq(to_db(now)))
-        .execute(conn)?;
-    Ok(Refresh::Rotated {
-        session_id,
-        user: Box::new(user),
-    })
+    diesel::update(refresh_tokens::table.find(token_hash)).set(refresh_tokens::used_at.eq(to_db(now))).execute(conn)?;
+    Ok(Refresh::Rotated { session_id, user: Box::new(user) })
 }
 
-pub fn revoke(
-    conn: &mut DbConnection,
-    session_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub fn revoke(conn: &mut DbConnection, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     diesel::update(sessions::table.find(session_id.to_string()))
         .filter(sessions::revoked_at.is_null())
-        .set((
-            sessions::revoked_at.eq(to_db(now)),
-            sessions::revoked_reason.eq(reason),
-        ))
+        .set((sessions::revoked_at.eq(to_db(now)), sessions::revoked_reason.eq(reason)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn revoke_all_for_user(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    reason: &str,
-) -> Result<(), StoreError> {
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: Uuid, reason: &str) -> Result<(), StoreError> {
     diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user_id.to_string()))
         .filter(sessions::revoked_at.is_null())
-        .set((
-            sessions::revoked_at.eq(to_db(Utc::now())),
-            sessions::revoked_reason.eq(reason),
-        ))
+        .set((sessions::revoked_at.eq(to_db(crate::now())), sessions::revoked_reason.eq(reason)))
         .execute(conn)?;
     Ok(())
 }

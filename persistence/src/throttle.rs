@@ -21,11 +21,8 @@ pub fn locked_until(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let until: Option<Option<chrono::NaiveDateTime>> = login_throttle::table
-        .find(key)
-        .select(login_throttle::locked_until)
-        .first(conn)
-        .optional()?;
+    let until: Option<Option<chrono::NaiveDateTime>> =
+        login_throttle::table.find(key).select(login_throttle::locked_until).first(conn).optional()?;
     Ok(until.flatten().map(from_db).filter(|until| *until > now))
 }
 
@@ -42,35 +39,22 @@ pub fn record_failure(
         .first(conn)
         .optional()?;
     let (failures, window_start) = match row {
-        Some((failures, start)) if from_db(start) + policy.window > now => {
-            (failures + 1, from_db(start))
-        }
+        Some((failures, start)) if from_db(start) + policy.window > now => (failures + 1, from_db(start)),
         _ => (1, now),
     };
     let locked_until = (failures >= policy.max_failures).then(|| now + policy.lock_for);
     // A lock starts a new window, so the count begins again once it ends.
-    let (failures, window_start) = if locked_until.is_some() {
-        (0, now)
-    } else {
-        (failures, window_start)
-    };
+    let (failures, window_start) = if locked_until.is_some() { (0, now) } else { (failures, window_start) };
     let values = (
         login_throttle::failures.eq(failures),
         login_throttle::window_started_at.eq(to_db(window_start)),
         login_throttle::locked_until.eq(locked_until.map(to_db)),
     );
     if row.is_some() {
-        diesel::update(login_throttle::table.find(key))
-            .set(values)
-            .execute(conn)?;
+        diesel::update(login_throttle::table.find(key)).set(values).execute(conn)?;
     } else {
         diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::throttle_key.eq(key),
-                values.0,
-                values.1,
-                values.2,
-            ))
+            .values((login_throttle::throttle_key.eq(key), values.0, values.1, values.2))
             .execute(conn)?;
     }
     Ok(locked_until)

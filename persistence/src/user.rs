@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use crate::schema::users;
 use crate::{
-    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, organization, session, stored,
-    stored_id, to_db,
+    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, organization, session, stored, stored_id, to_db,
 };
 use ambito_domain::{Invalid, Name, Role};
 
@@ -101,11 +100,7 @@ pub struct NewUser<'a> {
 }
 
 /// Creates a user; the role must be the one of the organization's kind.
-pub fn create(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    new: &NewUser<'_>,
-) -> Result<User, StoreError> {
+pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewUser<'_>) -> Result<User, StoreError> {
     let org = match organization::get(conn, new.organization_id) {
         Err(StoreError::NotFound) => {
             return Err(Invalid::one("organization_id", "no such organization").into());
@@ -115,21 +110,14 @@ pub fn create(
     if new.role.organization_kind() != org.kind {
         return Err(Invalid::one(
             "role",
-            format!(
-                "a member of a {} organization has the role {}",
-                org.kind,
-                Role::for_organization(org.kind)
-            ),
+            format!("a member of a {} organization has the role {}", org.kind, Role::for_organization(org.kind)),
         )
         .into());
     }
     if find_login(conn, new.login)?.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "a user with login {} already exists",
-            new.login
-        )));
+        return Err(StoreError::Conflict(format!("a user with login {} already exists", new.login)));
     }
-    let now = to_db(Utc::now());
+    let now = to_db(crate::now());
     let row = Row {
         id: Uuid::now_v7().to_string(),
         organization_id: org.id.to_string(),
@@ -144,40 +132,19 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(users::table).values(&row).execute(conn)?;
     let user = row.into_user()?;
-    audit::record(
-        conn,
-        actor,
-        "user.created",
-        "user",
-        &user.id.to_string(),
-        None::<&()>,
-        Some(&user),
-    )?;
+    audit::record(conn, actor, "user.created", "user", &user.id.to_string(), None::<&()>, Some(&user))?;
     Ok(user)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
-    users::table
-        .find(id.to_string())
-        .first::<Row>(conn)?
-        .into_user()
+    users::table.find(id.to_string()).first::<Row>(conn)?.into_user()
 }
 
 /// The user with this login and their password hash, if any.
-pub fn find_login(
-    conn: &mut DbConnection,
-    login: &str,
-) -> Result<Option<(User, String)>, StoreError> {
-    users::table
-        .filter(users::login.eq(login))
-        .first::<Row>(conn)
-        .optional()?
-        .map(Row::into_parts)
-        .transpose()
+pub fn find_login(conn: &mut DbConnection, login: &str) -> Result<Option<(User, String)>, StoreError> {
+    users::table.filter(users::login.eq(login)).first::<Row>(conn).optional()?.map(Row::into_parts).transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -185,11 +152,7 @@ pub struct UserFilter {
     pub organization_id: Option<Uuid>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &UserFilter,
-    page: &Page,
-) -> Result<Paged<User>, StoreError> {
+pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: &Page) -> Result<Paged<User>, StoreError> {
     let mut query = users::table.into_boxed();
     if let Some(org) = filter.organization_id {
         query = query.filter(users::organization_id.eq(org.to_string()));
@@ -197,14 +160,8 @@ pub fn list(
     if let Some(after) = &page.after {
         query = query.filter(users::id.gt(after.clone()));
     }
-    let rows: Vec<Row> = query
-        .order(users::id.asc())
-        .limit(page.fetch())
-        .load(conn)?;
-    let list = rows
-        .into_iter()
-        .map(Row::into_user)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<Row> = query.order(users::id.asc()).limit(page.fetch()).load(conn)?;
+    let list = rows.into_iter().map(Row::into_user).collect::<Result<Vec<_>, _>>()?;
     Ok(page.finish(list, |u| u.id.to_string()))
 }
 
@@ -239,7 +196,7 @@ pub fn update(
         after.token_version += 1;
     }
     after.version += 1;
-    after.updated_at = Utc::now();
+    after.updated_at = crate::now();
     let changed = diesel::update(users::table)
         .filter(users::id.eq(id.to_string()))
         .filter(users::version.eq(expected_version))
@@ -257,32 +214,19 @@ pub fn update(
     if deactivated {
         session::revoke_all_for_user(conn, id, "user deactivated")?;
     }
-    audit::record(
-        conn,
-        actor,
-        "user.updated",
-        "user",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )?;
+    audit::record(conn, actor, "user.updated", "user", &id.to_string(), Some(&before), Some(&after))?;
     Ok(after)
 }
 
 /// Replaces the password hash, ends every session and invalidates every access token.
-pub fn set_password(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    password_hash: &str,
-) -> Result<(), StoreError> {
+pub fn set_password(conn: &mut DbConnection, actor: &Actor, id: Uuid, password_hash: &str) -> Result<(), StoreError> {
     let before = get(conn, id)?;
     let changed = diesel::update(users::table.find(id.to_string()))
         .set((
             users::password_hash.eq(password_hash),
             users::token_version.eq(users::token_version + 1),
             users::version.eq(users::version + 1),
-            users::updated_at.eq(to_db(Utc::now())),
+            users::updated_at.eq(to_db(crate::now())),
         ))
         .execute(conn)?;
     if changed == 0 {
@@ -290,13 +234,5 @@ pub fn set_password(
     }
     session::revoke_all_for_user(conn, id, "password changed")?;
     let after = get(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "user.password_changed",
-        "user",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )
+    audit::record(conn, actor, "user.password_changed", "user", &id.to_string(), Some(&before), Some(&after))
 }

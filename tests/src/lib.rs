@@ -1,1 +1,274 @@
+//! The black-box harness: each test starts the whole HTTP app on a random port with a database
+//! of its own (a temporary SQLite file, or a fresh PostgreSQL schema), and talks to it over HTTP.
 
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::Method;
+use actix_web::{HttpServer, web};
+use ambito_api::AppState;
+use ambito_api::auth::Tokens;
+use ambito_api::clock::ManualClock;
+use ambito_persistence::{Db, PoolOptions};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+
+pub use ambito_persistence::Backend;
+
+/// The environment variable naming the PostgreSQL server tests use, such as
+/// `postgres://postgres@127.0.0.1:5432/test`.
+pub const PG_URL_VAR: &str = "AMBITO_TEST_PG_URL";
+/// The password of every demo account in tests.
+pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
+pub const JWT_SECRET: &[u8] = b"a-test-signing-key-that-is-long-enough-0123456789";
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub db: Db,
+    pub clock: ManualClock,
+    client: awc::Client,
+    _sqlite_dir: Option<TempDir>,
+    pg_schema: Option<(String, String)>,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let (url, sqlite_dir, pg_schema) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("ambito-test-{id}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = format!("sqlite://{}", dir.join("ambito.db").display());
+            (url, Some(TempDir(dir)), None)
+        }
+        Backend::Postgres => {
+            let Ok(server) = std::env::var(PG_URL_VAR) else {
+                eprintln!("notice: {PG_URL_VAR} is not set, so the PostgreSQL variant of this test was not run");
+                return None;
+            };
+            let schema = format!("t_{id}");
+            let mut admin = diesel::PgConnection::establish(&server).expect("connect to the test PostgreSQL server");
+            admin.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create the test schema");
+            let separator = if server.contains('?') { '&' } else { '?' };
+            let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+            (url, None, Some((server, schema)))
+        }
+    };
+    let db = Db::connect(&url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
+    db.migrate().expect("migrations");
+    let clock = ManualClock::new(chrono::Utc::now());
+    let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
+    let state = web::Data::new(AppState::new(db.clone(), tokens, Arc::new(clock.clone())));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("address").port();
+    let server = HttpServer::new(move || ambito_api::app(state.clone()))
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        backend,
+        db,
+        clock,
+        client,
+        _sqlite_dir: sqlite_dir,
+        pg_schema,
+        server: handle,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        drop(handle.stop(false));
+        if let Some((server, schema)) = &self.pg_schema
+            && let Ok(mut admin) = diesel::PgConnection::establish(server)
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// What a user of the API sees of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// The problem's `code`, after checking the response is a problem document.
+    pub fn problem_code(&self) -> &str {
+        assert_eq!(self.content_type(), "application/problem+json", "not a problem: {self:?}");
+        assert_eq!(self.body["status"].as_u64(), Some(u64::from(self.status)), "{self:?}");
+        self.body["code"].as_str().unwrap_or_else(|| panic!("a problem without code: {self:?}"))
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {self:?}")).to_owned()
+    }
+}
+
+/// A request body: JSON, or raw bytes with a content type.
+pub enum Body {
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let sent = match body {
+            None => req.send().await,
+            Some(Body::Json(v)) => req.send_json(&v).await,
+            Some(Body::Raw(content_type, bytes)) => {
+                req.insert_header(("content-type", content_type)).send_body(bytes).await
+            }
+        };
+        let mut response = sent.unwrap_or_else(|e| panic!("{path}: the request failed: {e}"));
+        let bytes = response.body().limit(8 * 1024 * 1024).await.expect("a readable body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply { status: response.status().as_u16(), headers: response.headers().clone(), body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, &[], Some(Body::Json(body))).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, if_match: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, path, token, &[("If-Match", if_match)], Some(Body::Json(body))).await
+    }
+
+    /// Loads the demo data, every account with [`DEMO_PASSWORD`].
+    pub fn seed_demo(&self) {
+        let created = ambito_api::demo::seed(&self.db, Some(DEMO_PASSWORD)).expect("demo data");
+        assert!(!created.is_empty(), "demo data was already there");
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password})).await
+    }
+
+    /// An access token for a demo account.
+    pub async fn token(&self, email: &str) -> String {
+        let reply = self.login(email, DEMO_PASSWORD).await;
+        assert_eq!(reply.status, 200, "login of {email}: {reply:?}");
+        reply.body["access_token"].as_str().expect("access token").to_owned()
+    }
+
+    /// The caller's organization id.
+    pub async fn organization_of(&self, token: &str) -> String {
+        let me = self.get("/api/v1/me", Some(token)).await;
+        me.body["organization"]["id"].as_str().expect("organization id").to_owned()
+    }
+
+    /// How many audit events are recorded.
+    pub async fn audit_count(&self, admin: &str) -> usize {
+        let mut count = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/audit-events?limit=200&cursor={c}"),
+                None => "/api/v1/audit-events?limit=200".to_owned(),
+            };
+            let page = self.get(&path, Some(admin)).await;
+            assert_eq!(page.status, 200, "{page:?}");
+            count += page.body["items"].as_array().expect("items").len();
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return count,
+            }
+        }
+    }
+}
+
+/// Demo accounts by role.
+pub mod demo {
+    pub const ADMIN: &str = "admin@ambito.demo";
+    pub const ASC: &str = "staff@asc.demo";
+    pub const CONCASS: &str = "staff@concass.demo";
+    pub const COOP_UNO: &str = "operatore@coop-uno.demo";
+    pub const COOP_DUE: &str = "operatore@coop-due.demo";
+    pub const CREMONA: &str = "servizi.sociali@comune-cremona.demo";
+    pub const CASALMAGGIORE: &str = "servizi.sociali@comune-casalmaggiore.demo";
+}
+
+/// A valid 11-digit codice fiscale / partita IVA made from a number, for tests that create many.
+pub fn numeric_code(n: u64) -> String {
+    let body = format!("{:010}", n % 10_000_000_000);
+    let digits: Vec<u8> = body.bytes().map(|c| c - b'0').collect();
+    let check = ambito_domain::partita_iva::luhn_check_digit(&digits);
+    format!("{body}{check}")
+}
+
+/// Runs each named async test function on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::spawn($crate::Backend::Sqlite).await.expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::spawn($crate::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}

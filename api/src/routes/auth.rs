@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{Caller, random_secret, token_hash};
 use crate::error::ApiError;
+use crate::json::Json;
 use crate::openapi::{LoginErrors, ReadErrors};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,17 +58,11 @@ pub struct TokenResponse {
 }
 
 /// Failed logins per account: 5 in 15 minutes lock it for 15 minutes.
-pub const ACCOUNT_POLICY: Policy = Policy {
-    max_failures: 5,
-    window: chrono::Duration::minutes(15),
-    lock_for: chrono::Duration::minutes(15),
-};
+pub const ACCOUNT_POLICY: Policy =
+    Policy { max_failures: 5, window: chrono::Duration::minutes(15), lock_for: chrono::Duration::minutes(15) };
 /// Failed logins per client address: 50 in 15 minutes lock it for 15 minutes.
-pub const ADDRESS_POLICY: Policy = Policy {
-    max_failures: 50,
-    window: chrono::Duration::minutes(15),
-    lock_for: chrono::Duration::minutes(15),
-};
+pub const ADDRESS_POLICY: Policy =
+    Policy { max_failures: 50, window: chrono::Duration::minutes(15), lock_for: chrono::Duration::minutes(15) };
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>, account: bool) -> ApiError {
     let retry_after = u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1);
@@ -97,12 +92,7 @@ async fn check_credentials(
 ) -> Result<User, ApiError> {
     let now = state.clock.now();
     let account_key = format!("login:{login}");
-    let address_key = format!(
-        "addr:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
+    let address_key = format!("addr:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
     let (keys, lookup) = ((account_key.clone(), address_key.clone()), login.clone());
     let (account_lock, address_lock, found) = state
         .read(move |conn| {
@@ -124,18 +114,14 @@ async fn check_credentials(
     let matches = state.passwords.verify(secret, hash).await?;
     match found {
         Some((user, _)) if matches && user.active => {
-            state
-                .write(move |conn| Ok(throttle::reset(conn, &account_key)?))
-                .await?;
+            state.write(move |conn| Ok(throttle::reset(conn, &account_key)?)).await?;
             Ok(user)
         }
         _ => {
             let lock = state
                 .write(move |conn| {
-                    let account =
-                        throttle::record_failure(conn, &account_key, &ACCOUNT_POLICY, now)?;
-                    let address =
-                        throttle::record_failure(conn, &address_key, &ADDRESS_POLICY, now)?;
+                    let account = throttle::record_failure(conn, &account_key, &ACCOUNT_POLICY, now)?;
+                    let address = throttle::record_failure(conn, &address_key, &ADDRESS_POLICY, now)?;
                     Ok(account.map(|u| (u, true)).or(address.map(|u| (u, false))))
                 })
                 .await?;
@@ -148,11 +134,7 @@ async fn check_credentials(
 }
 
 /// Opens a session and answers its tokens.
-async fn open_session(
-    state: &AppState,
-    user: User,
-    with_refresh: bool,
-) -> Result<TokenResponse, ApiError> {
+async fn open_session(state: &AppState, user: User, with_refresh: bool) -> Result<TokenResponse, ApiError> {
     let now = state.clock.now();
     let refresh = with_refresh.then(|| random_secret(32));
     let refresh_hash = refresh.as_deref().map(token_hash);
@@ -189,17 +171,11 @@ async fn open_session(
 pub async fn log_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let user = check_credentials(
-        &state,
-        &req,
-        body.email.trim().to_lowercase(),
-        body.password,
-        UserKind::Person,
-    )
-    .await?;
+    let user =
+        check_credentials(&state, &req, body.email.trim().to_lowercase(), body.password, UserKind::Person).await?;
     Ok(HttpResponse::Ok().json(open_session(&state, user, true).await?))
 }
 
@@ -216,17 +192,11 @@ pub async fn log_in(
 pub async fn get_service_token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<ClientCredentials>,
+    body: Json<ClientCredentials>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let user = check_credentials(
-        &state,
-        &req,
-        body.client_id.trim().to_owned(),
-        body.client_secret,
-        UserKind::Service,
-    )
-    .await?;
+    let user = check_credentials(&state, &req, body.client_id.trim().to_owned(), body.client_secret, UserKind::Service)
+        .await?;
     Ok(HttpResponse::Ok().json(open_session(&state, user, false).await?))
 }
 
@@ -241,10 +211,7 @@ pub async fn get_service_token(
     security(())
 )]
 #[post("/auth/refresh")]
-pub async fn refresh_tokens(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn refresh_tokens(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let presented = token_hash(&body.refresh_token);
     let next = random_secret(32);
@@ -260,14 +227,12 @@ pub async fn refresh_tokens(
         })
         .await?;
     match outcome {
-        session::Refresh::Rotated { session_id, user } => {
-            Ok(HttpResponse::Ok().json(TokenResponse {
-                access_token: state.tokens.issue(&user, session_id, now)?,
-                token_type: "Bearer".into(),
-                expires_in: state.tokens.access_ttl.num_seconds(),
-                refresh_token: Some(next),
-            }))
-        }
+        session::Refresh::Rotated { session_id, user } => Ok(HttpResponse::Ok().json(TokenResponse {
+            access_token: state.tokens.issue(&user, session_id, now)?,
+            token_type: "Bearer".into(),
+            expires_in: state.tokens.access_ttl.num_seconds(),
+            refresh_token: Some(next),
+        })),
         session::Refresh::Reused => Err(ApiError::Unauthenticated {
             code: "refresh_token_reused",
             detail: "this refresh token was already used: the session has been ended, log in again",
@@ -290,8 +255,6 @@ pub async fn refresh_tokens(
 #[post("/auth/logout")]
 pub async fn log_out(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    state
-        .write(move |conn| Ok(session::revoke(conn, caller.session_id, "logout", now)?))
-        .await?;
+    state.write(move |conn| Ok(session::revoke(conn, caller.session_id, "logout", now)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

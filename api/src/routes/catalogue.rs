@@ -136,11 +136,7 @@ pub struct ProductLineView {
 
 impl From<ProductLine> for ProductLineView {
     fn from(p: ProductLine) -> Self {
-        Self {
-            code: p.code,
-            name: p.name,
-            interventions: p.interventions.into_iter().map(Into::into).collect(),
-        }
+        Self { code: p.code, name: p.name, interventions: p.interventions.into_iter().map(Into::into).collect() }
     }
 }
 
@@ -161,13 +157,8 @@ pub async fn list_municipalities(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
     let query = query.into_inner();
-    let filter = MunicipalityFilter {
-        province: query.province,
-        name_contains: query.q,
-    };
-    let paged = state
-        .read(move |conn| Ok(municipality::list(conn, &filter, &page)?))
-        .await?;
+    let filter = MunicipalityFilter { province: query.province, name_contains: query.q };
+    let paged = state.read(move |conn| Ok(municipality::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, MunicipalityView::from)))
 }
 
@@ -179,14 +170,9 @@ pub async fn list_municipalities(
     security(())
 )]
 #[get("/municipalities/{istat_code}")]
-pub async fn get_municipality(
-    state: web::Data<AppState>,
-    code: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_municipality(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let code = IstatCode::parse(&code).map_err(|_| ApiError::NotFound)?;
-    let found = state
-        .read(move |conn| Ok(municipality::get(conn, &code)?))
-        .await?;
+    let found = state.read(move |conn| Ok(municipality::get(conn, &code)?)).await?;
     Ok(HttpResponse::Ok().json(MunicipalityView::from(found)))
 }
 
@@ -201,15 +187,8 @@ pub async fn get_municipality(
 )]
 #[get("/product-lines")]
 pub async fn list_product_lines(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let lines = state
-        .read(|conn| Ok(catalogue::product_lines(conn)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        lines
-            .into_iter()
-            .map(ProductLineView::from)
-            .collect::<Vec<_>>(),
-    ))
+    let lines = state.read(|conn| Ok(catalogue::product_lines(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(lines.into_iter().map(ProductLineView::from).collect::<Vec<_>>()))
 }
 
 /// List interventions
@@ -220,12 +199,6 @@ pub async fn list_product_lines(state: web::Data<AppState>) -> Result<HttpRespon
 )]
 #[get("/interventions")]
 pub async fn list_interventions(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let list = state
-        .read(|conn| Ok(catalogue::interventions(conn)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        list.into_iter()
-            .map(InterventionView::from)
-            .collect::<Vec<_>>(),
-    ))
+    let list = state.read(|conn| Ok(catalogue::interventions(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(list.into_iter().map(InterventionView::from).collect::<Vec<_>>()))
 }

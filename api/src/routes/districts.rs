@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::json::Json;
 use crate::openapi::{CreateErrors, PublicErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
@@ -100,12 +101,8 @@ pub async fn list_districts(
     query: web::Query<DistrictQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let filter = DistrictFilter {
-        authority_id: query.authority_id,
-    };
-    let paged = state
-        .read(move |conn| Ok(district::list(conn, &filter, &page)?))
-        .await?;
+    let filter = DistrictFilter { authority_id: query.authority_id };
+    let paged = state.read(move |conn| Ok(district::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DistrictView::from)))
 }
 
@@ -117,10 +114,7 @@ pub async fn list_districts(
     security(())
 )]
 #[get("/districts/{id}")]
-pub async fn get_district(
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_district(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.read(move |conn| Ok(district::get(conn, id)?)).await?;
     let version = found.version;
@@ -142,7 +136,7 @@ pub async fn create_district(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateDistrict>,
+    body: Json<CreateDistrict>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let body = body.into_inner();
@@ -150,23 +144,13 @@ pub async fn create_district(
     let name = c.field("name", Name::parse(&body.name));
     let municipalities = parse_codes(&mut c, &body.municipalities);
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let new = NewDistrict {
-        name: name.expect("checked"),
-        authority_id: body.authority_id,
-        municipalities,
-    };
+    let new = NewDistrict { name: name.expect("checked"), authority_id: body.authority_id, municipalities };
     idempotency::run(&state, &caller, key, "districts", &body, async {
         let actor = caller.actor.clone();
-        let created = state
-            .write(move |conn| Ok(district::create(conn, &actor, &new)?))
-            .await?;
+        let created = state.write(move |conn| Ok(district::create(conn, &actor, &new)?)).await?;
         let location = format!("/api/v1/districts/{}", created.id);
         let version = created.version;
-        Ok(Created::new(
-            &DistrictView::from(created),
-            location,
-            Some(version),
-        ))
+        Ok(Created::new(&DistrictView::from(created), location, Some(version)))
     })
     .await
 }
@@ -190,30 +174,21 @@ pub async fn update_district(
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateDistrict>,
+    body: Json<UpdateDistrict>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let mut c = ambito_domain::invalid::Collector::new();
     let patch = DistrictPatch {
         name: parse_field(&mut c, "name", body.name.as_deref(), Name::parse),
-        municipalities: body
-            .municipalities
-            .as_deref()
-            .map(|codes| parse_codes(&mut c, codes)),
+        municipalities: body.municipalities.as_deref().map(|codes| parse_codes(&mut c, codes)),
     };
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
     let actor = caller.actor.clone();
     let updated = state
         .write(move |conn| {
             let current = district::get(conn, id)?;
-            Ok(district::update(
-                conn,
-                &actor,
-                id,
-                if_match.expected(current.version),
-                &patch,
-            )?)
+            Ok(district::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
         })
         .await?;
     let version = updated.version;

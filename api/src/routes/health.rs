@@ -25,9 +25,7 @@ pub struct Health {
 )]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    })
+    HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
 /// Readiness
@@ -48,7 +46,5 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    }))
+    Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
 }

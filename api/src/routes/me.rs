@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::json::Json;
 use crate::openapi::{ReadErrors, UpdateErrors};
 use crate::routes::organizations::OrganizationView;
 use crate::routes::users::UserView;
@@ -41,13 +42,8 @@ pub struct ChangePassword {
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let org_id = caller.organization_id();
-    let org = state
-        .read(move |conn| Ok(organization::get(conn, org_id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(MeView {
-        user: caller.user.into(),
-        organization: org.into(),
-    }))
+    let org = state.read(move |conn| Ok(organization::get(conn, org_id)?)).await?;
+    Ok(HttpResponse::Ok().json(MeView { user: caller.user.into(), organization: org.into() }))
 }
 
 /// Change my password
@@ -63,29 +59,18 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ChangePassword>,
+    body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let new = Password::parse(&body.new_password)
-        .map_err(|e| ApiError::invalid_field("new_password", e.to_string()))?;
+    let new =
+        Password::parse(&body.new_password).map_err(|e| ApiError::invalid_field("new_password", e.to_string()))?;
     let login = caller.user.login.clone();
-    let (_, hash) = state
-        .read(move |conn| user::find_login(conn, &login)?.ok_or(ApiError::NotFound))
-        .await?;
-    if !state
-        .passwords
-        .verify(body.current_password, Some(hash))
-        .await?
-    {
-        return Err(ApiError::invalid_field(
-            "current_password",
-            "the current password is wrong",
-        ));
+    let (_, hash) = state.read(move |conn| user::find_login(conn, &login)?.ok_or(ApiError::NotFound)).await?;
+    if !state.passwords.verify(body.current_password, Some(hash)).await? {
+        return Err(ApiError::invalid_field("current_password", "the current password is wrong"));
     }
     let hash = state.passwords.hash(new).await?;
     let (actor, id) = (caller.actor.clone(), caller.user.id);
-    state
-        .write(move |conn| Ok(user::set_password(conn, &actor, id, &hash)?))
-        .await?;
+    state.write(move |conn| Ok(user::set_password(conn, &actor, id, &hash)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

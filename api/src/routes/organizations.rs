@@ -2,9 +2,7 @@
 //! sees their own organization only.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use ambito_domain::{
-    EmailAddress, Invalid, Name, NewOrganization, OrganizationFields, OrganizationKind,
-};
+use ambito_domain::{EmailAddress, Invalid, Name, NewOrganization, OrganizationFields, OrganizationKind};
 use ambito_persistence::organization::{self, Organization, OrganizationFilter, OrganizationPatch};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,6 +13,7 @@ use crate::auth::Caller;
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::json::Json;
 use crate::openapi::{CreateErrors, ReadErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
@@ -158,9 +157,7 @@ pub async fn list_organizations(
         kind: query.kind.map(Into::into),
         only: (!caller.is_admin()).then(|| caller.organization_id()),
     };
-    let paged = state
-        .read(move |conn| Ok(organization::list(conn, &filter, &page)?))
-        .await?;
+    let paged = state.read(move |conn| Ok(organization::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, OrganizationView::from)))
 }
 
@@ -180,7 +177,7 @@ pub async fn create_organization(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateOrganization>,
+    body: Json<CreateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let body = body.into_inner();
@@ -196,16 +193,10 @@ pub async fn create_organization(
     )?;
     idempotency::run(&state, &caller, key, "organizations", &body, async {
         let actor = caller.actor.clone();
-        let org = state
-            .write(move |conn| Ok(organization::create(conn, &actor, &new)?))
-            .await?;
+        let org = state.write(move |conn| Ok(organization::create(conn, &actor, &new)?)).await?;
         let location = format!("/api/v1/organizations/{}", org.id);
         let version = org.version;
-        Ok(Created::new(
-            &OrganizationView::from(org),
-            location,
-            Some(version),
-        ))
+        Ok(Created::new(&OrganizationView::from(org), location, Some(version)))
     })
     .await
 }
@@ -227,9 +218,7 @@ pub async fn get_organization(
     if !caller.sees(id) {
         return Err(ApiError::NotFound);
     }
-    let org = state
-        .read(move |conn| Ok(organization::get(conn, id)?))
-        .await?;
+    let org = state.read(move |conn| Ok(organization::get(conn, id)?)).await?;
     let version = org.version;
     Ok(ok_with_etag(&OrganizationView::from(org), version))
 }
@@ -253,7 +242,7 @@ pub async fn update_organization(
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateOrganization>,
+    body: Json<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if !caller.sees(id) {
@@ -271,13 +260,7 @@ pub async fn update_organization(
     let org = state
         .write(move |conn| {
             let current = organization::get(conn, id)?;
-            Ok(organization::update(
-                conn,
-                &actor,
-                id,
-                if_match.expected(current.version),
-                &patch,
-            )?)
+            Ok(organization::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
         })
         .await?;
     let version = org.version;

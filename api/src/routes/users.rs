@@ -14,6 +14,7 @@ use crate::auth::{Caller, random_secret};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::json::Json;
 use crate::openapi::{CreateErrors, ReadErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
@@ -159,15 +160,9 @@ pub async fn list_users(
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let organization_id = if caller.is_admin() {
-        query.organization_id
-    } else {
-        Some(caller.organization_id())
-    };
+    let organization_id = if caller.is_admin() { query.organization_id } else { Some(caller.organization_id()) };
     let filter = UserFilter { organization_id };
-    let paged = state
-        .read(move |conn| Ok(user::list(conn, &filter, &page)?))
-        .await?;
+    let paged = state.read(move |conn| Ok(user::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, UserView::from)))
 }
 
@@ -186,7 +181,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateUser>,
+    body: Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let body = body.into_inner();
@@ -195,19 +190,10 @@ pub async fn create_user(
     let name = c.field("display_name", Name::parse(&body.display_name));
     let password = c.field("password", Password::parse(&body.password));
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let (email, name, password) = (
-        email.expect("checked"),
-        name.expect("checked"),
-        password.expect("checked"),
-    );
+    let (email, name, password) = (email.expect("checked"), name.expect("checked"), password.expect("checked"));
     let organization_id = body.organization_id;
     // The request is hashed for idempotency without the password in clear.
-    let fingerprint = (
-        &body.organization_id,
-        &body.email,
-        &body.display_name,
-        crate::auth::token_hash(&body.password),
-    );
+    let fingerprint = (&body.organization_id, &body.email, &body.display_name, crate::auth::token_hash(&body.password));
     idempotency::run(&state, &caller, key, "users", &fingerprint, async {
         let role = role_of(&state, organization_id).await?;
         let hash = state.passwords.hash(password).await?;
@@ -227,11 +213,7 @@ pub async fn create_user(
             .await?;
         let location = format!("/api/v1/users/{}", created.id);
         let version = created.version;
-        Ok(Created::new(
-            &UserView::from(created),
-            location,
-            Some(version),
-        ))
+        Ok(Created::new(&UserView::from(created), location, Some(version)))
     })
     .await
 }
@@ -240,10 +222,9 @@ pub async fn create_user(
 async fn role_of(state: &AppState, organization_id: Uuid) -> Result<Role, ApiError> {
     let org = state
         .read(move |conn| match organization::get(conn, organization_id) {
-            Err(ambito_persistence::StoreError::NotFound) => Err(ApiError::invalid_field(
-                "organization_id",
-                "no such organization",
-            )),
+            Err(ambito_persistence::StoreError::NotFound) => {
+                Err(ApiError::invalid_field("organization_id", "no such organization"))
+            }
             other => Ok(other?),
         })
         .await?;
@@ -291,7 +272,7 @@ pub async fn update_user(
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateUser>,
+    body: Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = state.read(move |conn| Ok(user::get(conn, id)?)).await?;
@@ -301,12 +282,7 @@ pub async fn update_user(
     caller.require_admin()?;
     let mut c = ambito_domain::invalid::Collector::new();
     let patch = UserPatch {
-        display_name: parse_field(
-            &mut c,
-            "display_name",
-            body.display_name.as_deref(),
-            Name::parse,
-        ),
+        display_name: parse_field(&mut c, "display_name", body.display_name.as_deref(), Name::parse),
         active: body.active,
     };
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
@@ -314,13 +290,7 @@ pub async fn update_user(
     let updated = state
         .write(move |conn| {
             let current = user::get(conn, id)?;
-            Ok(user::update(
-                conn,
-                &actor,
-                id,
-                if_match.expected(current.version),
-                &patch,
-            )?)
+            Ok(user::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
         })
         .await?;
     let version = updated.version;
@@ -343,27 +313,20 @@ pub async fn create_service_account(
     state: web::Data<AppState>,
     caller: Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateServiceAccount>,
+    body: Json<CreateServiceAccount>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let body = body.into_inner();
-    let name =
-        Name::parse(&body.name).map_err(|e| ApiError::invalid_field("name", e.to_string()))?;
+    let name = Name::parse(&body.name).map_err(|e| ApiError::invalid_field("name", e.to_string()))?;
     let organization_id = body.organization_id;
     idempotency::run(&state, &caller, key, "service-accounts", &body, async {
         let role = role_of(&state, organization_id).await?;
         if role == Role::Admin {
-            return Err(ApiError::invalid_field(
-                "organization_id",
-                "the platform has no service accounts",
-            ));
+            return Err(ApiError::invalid_field("organization_id", "the platform has no service accounts"));
         }
         let client_id = format!("svc-{}", Uuid::now_v7().simple());
         let secret = random_secret(32);
-        let hash = state
-            .passwords
-            .hash(Password::parse(&secret).expect("a generated secret meets the policy"))
-            .await?;
+        let hash = state.passwords.hash(Password::parse(&secret).expect("a generated secret meets the policy")).await?;
         let actor = caller.actor.clone();
         let login = client_id.clone();
         let created = state
@@ -380,11 +343,7 @@ pub async fn create_service_account(
             })
             .await?;
         let location = format!("/api/v1/users/{}", created.id);
-        let mut view = ServiceAccountCreated {
-            user: created.into(),
-            client_id,
-            client_secret: Some(secret),
-        };
+        let mut view = ServiceAccountCreated { user: created.into(), client_id, client_secret: Some(secret) };
         let shown = Created::new(&view, location, None);
         view.client_secret = None;
         Ok(shown.replayed_as(&view))

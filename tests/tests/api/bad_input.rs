@@ -1,0 +1,188 @@
+use actix_web::http::Method;
+use ambito_tests::{Body, TestApp, demo, on_both_databases};
+use serde_json::json;
+
+on_both_databases!(
+    malformed_bodies_are_4xx_problems_and_store_nothing,
+    invalid_codice_fiscale_and_partita_iva_are_refused_per_field,
+    bad_paths_queries_routes_and_methods_are_4xx_problems,
+    a_duplicate_organization_is_a_conflict,
+);
+
+/// Every creating endpoint and a body it would accept.
+/// Every endpoint that takes a JSON body, a body it would accept, and one of its required fields.
+fn creating_endpoints(coop_org: &str, asc_org: &str) -> Vec<(&'static str, serde_json::Value, &'static str)> {
+    vec![
+        (
+            "/api/v1/organizations",
+            json!({"kind": "provider", "name": "Cooperativa Nuova", "codice_fiscale": "00000001032", "partita_iva": "00000001032", "pec": "nuova@pec.it"}),
+            "kind",
+        ),
+        (
+            "/api/v1/users",
+            json!({"organization_id": coop_org, "email": "nuovo@coop.it", "display_name": "Nuovo", "password": "a long enough password"}),
+            "email",
+        ),
+        ("/api/v1/service-accounts", json!({"organization_id": coop_org, "name": "Gestionale"}), "name"),
+        (
+            "/api/v1/districts",
+            json!({"name": "Distretto nuovo", "authority_id": asc_org, "municipalities": ["019036"]}),
+            "authority_id",
+        ),
+        ("/api/v1/auth/login", json!({"email": demo::ASC, "password": "x"}), "password"),
+        ("/api/v1/auth/refresh", json!({"refresh_token": "x"}), "refresh_token"),
+        ("/api/v1/auth/token", json!({"client_id": "x", "client_secret": "x"}), "client_secret"),
+    ]
+}
+
+async fn malformed_bodies_are_4xx_problems_and_store_nothing(app: TestApp) {
+    app.seed_demo();
+    let admin = app.token(demo::ADMIN).await;
+    let coop_org = app.organization_of(&app.token(demo::COOP_UNO).await).await;
+    let asc_org = app.organization_of(&app.token(demo::ASC).await).await;
+    let audit_before = app.audit_count(&admin).await;
+
+    for (path, good, required) in creating_endpoints(&coop_org, &asc_org) {
+        let mut missing = good.clone();
+        missing.as_object_mut().unwrap().remove(required);
+        let mut unknown = good.clone();
+        unknown["status"] = json!("admitted");
+        let mut wrong_type = good.clone();
+        wrong_type[required] = json!(12345);
+        let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(200_000));
+
+        let cases: Vec<(&str, Body, u16, &str)> = vec![
+            ("malformed", Body::Raw("application/json", b"{\"name\": ".to_vec()), 400, "malformed_json"),
+            ("not an object", Body::Raw("application/json", b"[1, 2, 3]".to_vec()), 400, "invalid_body"),
+            ("missing field", Body::Json(missing.clone()), 400, "invalid_body"),
+            ("unknown field", Body::Json(unknown), 400, "invalid_body"),
+            ("wrong type", Body::Json(wrong_type), 400, "invalid_body"),
+            ("huge", Body::Raw("application/json", huge.into_bytes()), 413, "payload_too_large"),
+            ("not json", Body::Raw("text/plain", b"hello".to_vec()), 415, "unsupported_media_type"),
+        ];
+        for (case, body, status, code) in cases {
+            let reply = app.request(Method::POST, path, Some(&admin), &[], Some(body)).await;
+            assert_eq!((reply.status, reply.problem_code()), (status, code), "{path} {case}: {reply:?}");
+        }
+        let missing_field = app.request(Method::POST, path, Some(&admin), &[], Some(Body::Json(missing))).await;
+        assert_eq!(missing_field.body["errors"][0]["field"], required, "{path}: {missing_field:?}");
+    }
+    // The same on a change.
+    let org = app.get(&format!("/api/v1/organizations/{coop_org}"), Some(&admin)).await;
+    let etag = org.header("etag").unwrap().to_owned();
+    let reply =
+        app.patch(&format!("/api/v1/organizations/{coop_org}"), Some(&admin), &etag, json!({"version": 99})).await;
+    assert_eq!((reply.status, reply.problem_code()), (400, "invalid_body"));
+    let reply =
+        app.patch(&format!("/api/v1/organizations/{coop_org}"), Some(&admin), &etag, json!({"active": "yes"})).await;
+    assert_eq!((reply.status, reply.problem_code()), (400, "invalid_body"));
+    let reply = app
+        .patch(&format!("/api/v1/organizations/{coop_org}"), Some(&admin), &etag, json!({"pec": "not-an-address"}))
+        .await;
+    assert_eq!((reply.status, reply.problem_code()), (422, "validation_failed"));
+
+    // Nothing was stored or changed: no audit event since, and the organization as it was.
+    assert_eq!(app.audit_count(&admin).await, audit_before);
+    let after = app.get(&format!("/api/v1/organizations/{coop_org}"), Some(&admin)).await;
+    assert_eq!(after.body, org.body);
+}
+
+async fn invalid_codice_fiscale_and_partita_iva_are_refused_per_field(app: TestApp) {
+    app.seed_demo();
+    let admin = app.token(demo::ADMIN).await;
+    let before = app.get("/api/v1/organizations?kind=provider", Some(&admin)).await;
+    let reply = app
+        .post(
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"kind": "provider", "name": "Cooperativa Refusi", "codice_fiscale": "00000001033", "partita_iva": "00000001034", "pec": "refusi@pec"}),
+        )
+        .await;
+    assert_eq!((reply.status, reply.problem_code()), (422, "validation_failed"));
+    let fields: Vec<&str> =
+        reply.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["codice_fiscale", "partita_iva", "pec"]);
+    assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains("check character"));
+
+    // A person's codice fiscale, valid as such, does not identify a provider.
+    let person = app
+        .post(
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"kind": "provider", "name": "Ditta individuale", "codice_fiscale": "RSSMRA85T10A562S", "partita_iva": "00000001032", "pec": "ditta@pec.it"}),
+        )
+        .await;
+    assert_eq!(person.status, 422);
+    // A municipality organization for an ISTAT code that does not exist.
+    let nowhere = app
+        .post(
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"kind": "municipality", "name": "Comune inesistente", "istat_code": "999999"}),
+        )
+        .await;
+    assert_eq!((nowhere.status, nowhere.body["errors"][0]["field"].as_str()), (422, Some("istat_code")));
+    let after = app.get("/api/v1/organizations?kind=provider", Some(&admin)).await;
+    assert_eq!(before.body, after.body);
+}
+
+async fn bad_paths_queries_routes_and_methods_are_4xx_problems(app: TestApp) {
+    app.seed_demo();
+    let admin = app.token(demo::ADMIN).await;
+    let cases: Vec<(Method, &str, u16, &str)> = vec![
+        (Method::GET, "/api/v1/organizations/not-a-uuid", 400, "invalid_path"),
+        (Method::GET, "/api/v1/users/123", 400, "invalid_path"),
+        (Method::GET, "/api/v1/organizations?limit=0", 400, "invalid_query"),
+        (Method::GET, "/api/v1/organizations?limit=201", 400, "invalid_query"),
+        (Method::GET, "/api/v1/organizations?limit=ten", 400, "invalid_query"),
+        (Method::GET, "/api/v1/organizations?kind=church", 400, "invalid_query"),
+        (Method::GET, "/api/v1/organizations?cursor=bm90LWEta2V5", 200, ""),
+        (Method::GET, "/api/v1/organizations?cursor=*", 400, "invalid_cursor"),
+        (Method::GET, "/api/v1/municipalities/12", 404, "not_found"),
+        (Method::GET, "/api/v1/nothing-here", 404, "not_found"),
+        (Method::GET, "/nothing-at-all", 404, "not_found"),
+        (Method::DELETE, "/api/v1/organizations", 405, "method_not_allowed"),
+        (Method::PUT, "/api/v1/districts/0193a8f0-0000-7000-8000-000000000000", 405, "method_not_allowed"),
+    ];
+    for (method, path, status, code) in cases {
+        let reply = app.request(method.clone(), path, Some(&admin), &[], None).await;
+        assert_eq!(reply.status, status, "{method} {path}: {reply:?}");
+        if status >= 400 {
+            assert_eq!(reply.problem_code(), code, "{method} {path}");
+        }
+    }
+    let reply = app.request(Method::DELETE, "/api/v1/organizations", None, &[], None).await;
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    // Every response carries a request id, and a well-formed one sent is echoed.
+    let reply = app.request(Method::GET, "/health/live", None, &[("X-Request-Id", "trace-42")], None).await;
+    assert_eq!(reply.header("x-request-id"), Some("trace-42"));
+    let reply = app.get("/api/v1/nothing-here", None).await;
+    assert!(reply.header("x-request-id").is_some_and(|id| id.len() >= 32));
+    let long_key = "k".repeat(300);
+    let district = json!({"name": "Distretto K", "authority_id": uuid::Uuid::now_v7(), "municipalities": ["019036"]});
+    let bad_key = app
+        .request(
+            Method::POST,
+            "/api/v1/districts",
+            Some(&admin),
+            &[("Idempotency-Key", &long_key)],
+            Some(Body::Json(district)),
+        )
+        .await;
+    assert_eq!((bad_key.status, bad_key.problem_code()), (400, "invalid_idempotency_key"));
+}
+
+async fn a_duplicate_organization_is_a_conflict(app: TestApp) {
+    app.seed_demo();
+    let admin = app.token(demo::ADMIN).await;
+    let body = json!({"kind": "provider", "name": "Cooperativa Doppia", "codice_fiscale": "00000001032", "partita_iva": "00000001032", "pec": "doppia@pec.it"});
+    assert_eq!(app.post("/api/v1/organizations", Some(&admin), body.clone()).await.status, 201);
+    let again = app.post("/api/v1/organizations", Some(&admin), body).await;
+    assert_eq!((again.status, again.problem_code()), (409, "already_exists"));
+    assert!(again.body["detail"].as_str().unwrap().contains("00000001032"));
+    let municipality = json!({"kind": "municipality", "name": "Comune di Cremona bis", "istat_code": "019036"});
+    let taken = app.post("/api/v1/organizations", Some(&admin), municipality).await;
+    assert_eq!(taken.status, 409);
+    let user = json!({"organization_id": app.organization_of(&admin).await, "email": demo::ASC, "display_name": "Doppio", "password": "a long enough password"});
+    assert_eq!(app.post("/api/v1/users", Some(&admin), user).await.status, 409);
+}

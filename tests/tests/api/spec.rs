@@ -1,0 +1,45 @@
+use ambito_tests::{TestApp, on_both_databases};
+
+on_both_databases!(the_docs_and_the_served_spec_are_there);
+
+/// `openapi.yaml` at the top of the repo is what the code generates: regenerate it with
+/// `cargo run -q -- openapi > openapi.yaml`.
+#[test]
+fn openapi_yaml_matches_the_code() {
+    let generated = ambito_api::openapi().to_yaml().unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi.yaml differs from the code: regenerate it with `cargo run -q -- openapi > openapi.yaml`"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_security() {
+    let spec = serde_json::to_value(ambito_api::openapi()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path}: no success answer");
+            if path != "/health/live" {
+                assert!(
+                    responses.keys().any(|s| s.starts_with('4') || s.starts_with('5')),
+                    "{method} {path}: no errors"
+                );
+            }
+            assert!(op.get("security").is_some(), "{method} {path}: no security requirement");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path}: no summary");
+        }
+    }
+}
+
+async fn the_docs_and_the_served_spec_are_there(app: TestApp) {
+    let docs = app.get("/docs/", None).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.body.as_str().unwrap().contains("swagger-ui"));
+    let spec = app.get("/openapi.json", None).await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(spec.body["openapi"], "3.1.0");
+    assert_eq!(spec.body, serde_json::to_value(ambito_api::openapi()).unwrap());
+}
