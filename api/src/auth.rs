@@ -254,3 +254,55 @@ impl FromRequest for Caller {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_login_past_the_hashing_bound_is_told_to_retry() {
+        let passwords = Passwords::new(1, Duration::from_millis(20));
+        let busy = passwords.permits.clone().acquire_owned().await.unwrap();
+        let refused = passwords.verify("whatever".into(), None).await.unwrap_err();
+        match refused {
+            ApiError::TooManyRequests { code, retry_after, .. } => assert_eq!((code, retry_after), ("server_busy", 1)),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        drop(busy);
+        let password = Password::parse("a long enough password").unwrap();
+        let hash = passwords.hash(password).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "OWASP parameters: {hash}");
+        assert!(passwords.verify("a long enough password".into(), Some(hash.clone())).await.unwrap());
+        assert!(!passwords.verify("another password".into(), Some(hash)).await.unwrap());
+    }
+
+    #[test]
+    fn tokens_round_trip_and_pin_the_algorithm() {
+        let tokens =
+            Tokens::new(b"0123456789abcdef0123456789abcdef", chrono::Duration::minutes(5), chrono::Duration::days(1));
+        let user = User {
+            id: Uuid::now_v7(),
+            organization_id: Uuid::now_v7(),
+            kind: ambito_persistence::user::UserKind::Person,
+            login: "a@b.it".into(),
+            display_name: "A".into(),
+            role: Role::Municipality,
+            active: true,
+            token_version: 3,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let session = Uuid::now_v7();
+        let token = tokens.issue(&user, session, Utc::now()).unwrap();
+        let claims = tokens.verify(&token).unwrap();
+        assert_eq!((claims.sub, claims.sid, claims.ver, claims.role), (user.id, session, 3, Role::Municipality));
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert!(tokens.verify(&hs512).is_err(), "only HS256 is accepted");
+    }
+}

@@ -14,7 +14,7 @@ pub enum ApiError {
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String, errors: Vec<FieldError> },
     /// Well-formed, but some fields break a rule.
-    #[error("some fields are invalid")]
+    #[error("invalid fields: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     #[error("authentication is required")]
     Unauthenticated { code: &'static str, detail: &'static str },
@@ -55,7 +55,7 @@ pub enum ApiError {
     "title": "Unprocessable Content",
     "status": 422,
     "code": "validation_failed",
-    "detail": "some fields are invalid",
+    "detail": "invalid fields: codice_fiscale (the check character does not match: this codice fiscale has a typing error)",
     "errors": [{"field": "codice_fiscale", "message": "the check character does not match: this codice fiscale has a typing error"}]
 }))]
 pub struct Problem {

@@ -174,10 +174,21 @@ fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) 
     Ok(())
 }
 
-#[actix_web::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
+    // An empty variable (`AMBITO_WORKERS=` in a .env file) means "not set", not "set to nothing".
+    for (name, value) in std::env::vars_os() {
+        let ours = name.to_str().is_some_and(|n| n.starts_with("AMBITO_") || n == "DATABASE_URL");
+        if ours && value.is_empty() {
+            // SAFETY: no other thread exists yet; the runtime starts below.
+            unsafe { std::env::remove_var(&name) };
+        }
+    }
     let cli = Cli::parse();
+    actix_web::rt::System::new().block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             init_logging(args.log_format());

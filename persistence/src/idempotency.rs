@@ -31,6 +31,9 @@ pub enum Claim {
     InFlight,
 }
 
+/// request hash, status, body, location, creation time
+type KeyRow = (String, Option<i32>, Option<String>, Option<String>, chrono::NaiveDateTime);
+
 /// Reserves `key` for a request whose body hashes to `request_hash`. Run in a write transaction
 /// of its own, committed before the request's work starts, so a concurrent retry sees it.
 pub fn claim(
@@ -40,18 +43,17 @@ pub fn claim(
     request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
-    let existing: Option<(String, Option<i32>, Option<String>, Option<String>, chrono::NaiveDateTime)> =
-        idempotency_keys::table
-            .find((owner, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::status_code,
-                idempotency_keys::response_body,
-                idempotency_keys::location,
-                idempotency_keys::created_at,
-            ))
-            .first(conn)
-            .optional()?;
+    let existing: Option<KeyRow> = idempotency_keys::table
+        .find((owner, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+            idempotency_keys::location,
+            idempotency_keys::created_at,
+        ))
+        .first(conn)
+        .optional()?;
     match existing {
         Some((_, status, _, _, created))
             if from_db(created) + RETENTION <= now
