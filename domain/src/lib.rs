@@ -4,14 +4,18 @@
 //! passed its check character, so nothing past the HTTP edge re-checks it.
 
 pub mod account;
+pub mod application;
 pub mod catalogue;
 pub mod codice_fiscale;
 pub mod email;
 pub mod invalid;
 pub mod istat;
+pub mod money;
 pub mod name;
 pub mod organization;
 pub mod partita_iva;
+pub mod rome;
+pub mod tender;
 
 pub use account::{Password, Role};
 pub use catalogue::{TargetGroup, Unit};
@@ -19,6 +23,7 @@ pub use codice_fiscale::CodiceFiscale;
 pub use email::EmailAddress;
 pub use invalid::{FieldError, Invalid};
 pub use istat::IstatCode;
+pub use money::Cents;
 pub use name::Name;
 pub use organization::{NewOrganization, OrganizationFields, OrganizationKind, UnknownValue};
 pub use partita_iva::PartitaIva;

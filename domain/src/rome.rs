@@ -1,0 +1,100 @@
+//! Time as the calls state it: Europe/Rome. Instants are stored in UTC; they are shown in Rome
+//! time with the offset, and date arithmetic is done on the Rome calendar, so that "14 days
+//! later" across a daylight-saving change keeps its local hour (a lesson of ProZorro's).
+
+use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Europe::Rome;
+
+/// An instant as Rome's clocks show it, with its offset (+01:00 or +02:00).
+pub fn in_rome(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&Rome).fixed_offset()
+}
+
+/// The instant Rome's clocks show as `local`. A time skipped by the spring change (02:00-03:00)
+/// moves forward by the gap; a time repeated in autumn is the first of the two.
+pub fn rome_local(local: NaiveDateTime) -> DateTime<Utc> {
+    match Rome.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        LocalResult::None => rome_local(local + Duration::hours(1)),
+    }
+}
+
+/// `days` calendar days after `t` in Rome, at the same local time.
+pub fn add_days(t: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+    rome_local(t.with_timezone(&Rome).naive_local() + Duration::days(days))
+}
+
+/// The Rome calendar date of an instant.
+pub fn rome_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&Rome).date_naive()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a date and time such as 2022-05-30T12:00:00+02:00 (without an offset, Rome time is meant)")]
+pub struct InstantError;
+
+/// Parses an instant: RFC 3339 with an offset, or a local date and time read as Rome time.
+pub fn parse_instant(input: &str) -> Result<DateTime<Utc>, InstantError> {
+    let input = input.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(input) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
+        .map(rome_local)
+        .ok_or(InstantError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn seed_000s_deadline_is_noon_in_rome_in_summer_time() {
+        let deadline = parse_instant("2022-05-30T12:00:00+02:00").unwrap();
+        assert_eq!(deadline, utc("2022-05-30T10:00:00Z"));
+        assert_eq!(in_rome(deadline).to_rfc3339(), "2022-05-30T12:00:00+02:00");
+        // Written without an offset, it means Rome time.
+        assert_eq!(parse_instant("2022-05-30T12:00").unwrap(), deadline);
+        assert_eq!(parse_instant("2022-01-31 12:00").unwrap(), utc("2022-01-31T11:00:00Z"));
+        assert!(parse_instant("30/05/2022 12:00").is_err());
+    }
+
+    #[test]
+    fn adding_days_across_daylight_saving_changes_keeps_the_local_hour() {
+        // 27 March 2022 clocks went forward; 30 October 2022 back.
+        let before_spring = parse_instant("2022-03-20T12:00").unwrap();
+        assert_eq!(in_rome(add_days(before_spring, 14)).to_rfc3339(), "2022-04-03T12:00:00+02:00");
+        let before_autumn = parse_instant("2022-10-25T12:00").unwrap();
+        assert_eq!(in_rome(add_days(before_autumn, 7)).to_rfc3339(), "2022-11-01T12:00:00+01:00");
+        // Naive UTC arithmetic would have landed an hour off.
+        assert_ne!(add_days(before_spring, 14), before_spring + Duration::days(14));
+    }
+
+    #[test]
+    fn skipped_and_repeated_local_times_resolve_predictably() {
+        let skipped = NaiveDate::from_ymd_opt(2022, 3, 27).unwrap().and_hms_opt(2, 30, 0).unwrap();
+        assert_eq!(in_rome(rome_local(skipped)).to_rfc3339(), "2022-03-27T03:30:00+02:00");
+        let repeated = NaiveDate::from_ymd_opt(2022, 10, 30).unwrap().and_hms_opt(2, 30, 0).unwrap();
+        assert_eq!(in_rome(rome_local(repeated)).to_rfc3339(), "2022-10-30T02:30:00+02:00");
+    }
+
+    proptest! {
+        #[test]
+        fn adding_days_keeps_the_local_time_of_day(secs in 1_600_000_000i64..1_900_000_000, days in 0i64..800) {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let local = t.with_timezone(&Rome).naive_local();
+            let later = add_days(t, days).with_timezone(&Rome).naive_local();
+            prop_assert_eq!(later.date(), local.date() + Duration::days(days));
+            // Equal, unless the time does not exist on the later day (moved past the gap).
+            prop_assert!(later.time() == local.time() || later.time() == local.time() + Duration::hours(1));
+        }
+    }
+}
