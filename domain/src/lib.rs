@@ -7,6 +7,7 @@ pub mod account;
 pub mod application;
 pub mod catalogue;
 pub mod codice_fiscale;
+pub mod coverage;
 pub mod email;
 pub mod invalid;
 pub mod istat;

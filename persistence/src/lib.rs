@@ -2,16 +2,20 @@
 //! (production). Repositories take and return domain types; every change is written with its
 //! audit event in the same transaction.
 
+pub mod accreditation;
+pub mod application;
 pub mod audit;
 pub mod catalogue;
 pub mod db;
 pub mod district;
+pub mod document;
 pub mod idempotency;
 pub mod municipality;
 pub mod organization;
 pub mod page;
 pub mod schema;
 pub mod session;
+pub mod tender;
 pub mod throttle;
 pub mod user;
 

@@ -171,3 +171,218 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_events,
 );
+
+diesel::table! {
+    tenders (id) {
+        id -> Text,
+        kind -> Text,
+        state -> Text,
+        title -> Text,
+        description -> Text,
+        reference_code -> Nullable<Text>,
+        responsible_official -> Text,
+        submission_deadline -> Timestamp,
+        clarification_deadline -> Timestamp,
+        validity_from -> Text,
+        validity_to -> Text,
+        cancel_reason -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tender_authorities (tender_id, authority_id) {
+        tender_id -> Text,
+        authority_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tender_districts (tender_id, district_id) {
+        tender_id -> Text,
+        district_id -> Text,
+    }
+}
+
+diesel::table! {
+    tender_municipalities (tender_id, istat_code) {
+        tender_id -> Text,
+        istat_code -> Text,
+    }
+}
+
+diesel::table! {
+    tender_interventions (tender_id, intervention_code) {
+        tender_id -> Text,
+        intervention_code -> Text,
+        unit -> Text,
+        rate_cents -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tender_requirements (tender_id, code) {
+        tender_id -> Text,
+        code -> Text,
+        category -> Text,
+        description -> Text,
+        document_type -> Nullable<Text>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    tender_amendments (id) {
+        id -> Text,
+        tender_id -> Text,
+        reason -> Text,
+        material -> Bool,
+        changes_json -> Text,
+        amended_at -> Timestamp,
+        amended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tender_questions (id) {
+        id -> Text,
+        tender_id -> Text,
+        asked_by_organization -> Text,
+        question -> Text,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        owner_type -> Text,
+        owner_id -> Text,
+        document_type -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_at -> Timestamp,
+        uploaded_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        tender_id -> Text,
+        provider_id -> Text,
+        status -> Text,
+        needs_confirmation -> Bool,
+        protocol_number -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        snapshot_sha256 -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decision_text -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    application_scope (application_id, intervention_code, istat_code) {
+        application_id -> Text,
+        intervention_code -> Text,
+        istat_code -> Text,
+        admitted -> Bool,
+    }
+}
+
+diesel::table! {
+    application_declarations (application_id, requirement_code) {
+        application_id -> Text,
+        requirement_code -> Text,
+        accepted -> Bool,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    protocol_counters (authority_id, year) {
+        authority_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        application_id -> Text,
+        kind -> Text,
+        authority_id -> Text,
+        protocol_year -> Integer,
+        protocol_sequence -> BigInt,
+        protocol_number -> Text,
+        received_at -> Timestamp,
+        snapshot_json -> Text,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    integration_requests (id) {
+        id -> Text,
+        application_id -> Text,
+        missing -> Text,
+        due_at -> Timestamp,
+        requested_at -> Timestamp,
+        requested_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    accreditations (id) {
+        id -> Text,
+        tender_id -> Text,
+        application_id -> Text,
+        provider_id -> Text,
+        intervention_code -> Text,
+        istat_code -> Text,
+        valid_from -> Text,
+        valid_to -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tender_authorities -> tenders (tender_id));
+diesel::joinable!(applications -> tenders (tender_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenders,
+    tender_authorities,
+    tender_districts,
+    tender_municipalities,
+    tender_interventions,
+    tender_requirements,
+    tender_amendments,
+    tender_questions,
+    documents,
+    applications,
+    application_scope,
+    application_declarations,
+    protocol_counters,
+    submissions,
+    integration_requests,
+    accreditations,
+);

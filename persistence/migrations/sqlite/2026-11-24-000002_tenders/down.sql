@@ -1,0 +1,16 @@
+DROP TABLE accreditations;
+DROP TABLE integration_requests;
+DROP TABLE submissions;
+DROP TABLE protocol_counters;
+DROP TABLE application_declarations;
+DROP TABLE application_scope;
+DROP TABLE applications;
+DROP TABLE documents;
+DROP TABLE tender_questions;
+DROP TABLE tender_amendments;
+DROP TABLE tender_requirements;
+DROP TABLE tender_interventions;
+DROP TABLE tender_municipalities;
+DROP TABLE tender_districts;
+DROP TABLE tender_authorities;
+DROP TABLE tenders;
