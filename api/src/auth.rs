@@ -217,6 +217,24 @@ impl Caller {
     }
 }
 
+/// The caller on endpoints that are public but show more to some: no `Authorization` header
+/// means anonymous; a header with a bad token is still refused.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+            let caller = Caller::from_request(req, payload);
+            Box::pin(async move { caller.await.map(|c| Self(Some(c))) })
+        } else {
+            Box::pin(async { Ok(Self(None)) })
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// Lifetime of a refresh token, in seconds.
     #[arg(long, env = "AMBITO_REFRESH_TOKEN_TTL", default_value_t = 1_209_600)]
     pub refresh_token_ttl: i64,
+    /// Directory where uploaded documents are stored.
+    #[arg(long, env = "AMBITO_DOCUMENTS_DIR", default_value = "data/documents")]
+    pub documents_dir: std::path::PathBuf,
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "AMBITO_WORKERS")]
     pub workers: Option<usize>,

@@ -34,8 +34,10 @@ pub enum ApiError {
     IfMatchRequired,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the request body must be application/json")]
+    #[error("the request body must be application/json (multipart/form-data for uploads)")]
     UnsupportedMediaType,
+    #[error("only PDF documents and signed .p7m envelopes are accepted")]
+    UnsupportedDocumentType,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still being processed")]
@@ -44,6 +46,8 @@ pub enum ApiError {
     TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
     #[error("the service is busy; retry shortly")]
     Unavailable,
+    #[error("the stored document no longer matches the hash recorded at upload; it is not served")]
+    DocumentCorrupted,
     #[error("internal error")]
     Internal,
 }
@@ -102,10 +106,12 @@ impl ApiError {
             Self::IfMatchRequired => "if_match_required",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedDocumentType => "unsupported_document_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::TooManyRequests { code, .. } => code,
             Self::Unavailable => "service_unavailable",
+            Self::DocumentCorrupted => "document_corrupted",
             Self::Internal => "internal_error",
         }
     }
@@ -146,10 +152,10 @@ impl ResponseError for ApiError {
             Self::Stale => StatusCode::PRECONDITION_FAILED,
             Self::IfMatchRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::UnsupportedDocumentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal | Self::DocumentCorrupted => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -197,6 +203,18 @@ impl From<StoreError> for ApiError {
                 Self::Internal
             }
         }
+    }
+}
+
+impl From<ambito_domain::tender::TenderError> for ApiError {
+    fn from(e: ambito_domain::tender::TenderError) -> Self {
+        Self::Conflict { code: e.code(), detail: e.to_string() }
+    }
+}
+
+impl From<ambito_domain::application::ApplicationError> for ApiError {
+    fn from(e: ambito_domain::application::ApplicationError) -> Self {
+        Self::Conflict { code: e.code(), detail: e.to_string() }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
+pub mod storage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,12 +40,13 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
+    pub documents: storage::DocumentStore,
 }
 
 impl AppState {
-    pub fn new(db: Db, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Db, tokens: Tokens, clock: Arc<dyn Clock>, documents: storage::DocumentStore) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self { db, tokens, passwords: Passwords::new(cores, Duration::from_millis(500)), clock }
+        Self { db, tokens, passwords: Passwords::new(cores, Duration::from_millis(500)), clock, documents }
     }
 
     /// Runs `f` on a pooled connection, on the blocking pool.
@@ -121,7 +123,39 @@ where
             .service(catalogue::get_municipality)
             .service(catalogue::list_product_lines)
             .service(catalogue::list_interventions)
-            .service(audit::list_audit_events),
+            .service(audit::list_audit_events)
+            .service(tenders::list_tenders)
+            .service(tenders::create_tender)
+            .service(tenders::get_tender)
+            .service(tenders::replace_tender)
+            .service(tenders::publish_tender)
+            .service(tenders::cancel_tender)
+            .service(tenders::amend_tender)
+            .service(tenders::list_amendments)
+            .service(tenders::conclude_tender)
+            .service(tenders::tender_coverage)
+            .service(tenders::tender_accreditations)
+            .service(tenders::ask_question)
+            .service(tenders::list_questions)
+            .service(tenders::answer_question)
+            .service(documents::upload_tender_document)
+            .service(documents::list_tender_documents)
+            .service(documents::download_tender_document)
+            .service(applications::create_application)
+            .service(applications::list_applications)
+            .service(applications::get_application)
+            .service(applications::replace_application)
+            .service(applications::upload_application_document)
+            .service(applications::list_application_documents)
+            .service(applications::download_application_document)
+            .service(applications::submit_application)
+            .service(applications::withdraw_application)
+            .service(applications::confirm_application)
+            .service(applications::admit_application)
+            .service(applications::exclude_application)
+            .service(applications::request_integration)
+            .service(applications::answer_integration)
+            .service(applications::list_receipts),
     )
     .service(health::live)
     .service(health::ready)

@@ -134,7 +134,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         chrono::Duration::seconds(args.access_token_ttl),
         chrono::Duration::seconds(args.refresh_token_ttl),
     );
-    let state = web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock)));
+    let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
+    tracing::info!(documents = %args.documents_dir.display(), "document store ready");
+    let state = web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock), documents));
     let mut server = HttpServer::new(move || ambito_api::app(state.clone()));
     if let Some(workers) = args.workers {
         server = server.workers(workers);

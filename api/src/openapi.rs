@@ -33,6 +33,8 @@ use crate::error::{Problem, ProblemField};
         (name = "districts", description = "The municipalities each authority serves"),
         (name = "catalogue", description = "Municipalities and the service catalogue"),
         (name = "audit", description = "Who changed what"),
+        (name = "tenders", description = "Public calls: drafting, publication, amendments, questions, conclusion"),
+        (name = "applications", description = "Providers' applications and their examination"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -75,7 +77,7 @@ fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
                 }
                 412 => "`If-Match` names a version that is no longer current",
                 413 => "The request body is too large",
-                415 => "The request body is not application/json",
+                415 => "The request body is not application/json (multipart/form-data for uploads), or the document is neither PDF nor .p7m",
                 422 => {
                     "Some fields break a rule (per-field `errors`), or an Idempotency-Key reused for another request"
                 }
@@ -116,6 +118,14 @@ error_set!(
 error_set!(
     /// Errors of changes to an existing resource.
     UpdateErrors: 400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503
+);
+error_set!(
+    /// Errors of lifecycle actions (publish, submit, admit...): 409 names the rule with its `code`.
+    ActionErrors: 400, 401, 403, 404, 409, 412, 413, 415, 422, 503
+);
+error_set!(
+    /// Errors of document uploads.
+    UploadErrors: 400, 401, 403, 404, 409, 413, 415, 503
 );
 error_set!(
     /// Errors of logging in.

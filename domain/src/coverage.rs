@@ -51,7 +51,8 @@ mod tests {
             "home_care_generic" => Some("social_care"),
             _ => None,
         };
-        let admitted = [("educational_group".to_owned(), code("019021")), ("home_care_generic".to_owned(), code("019021"))];
+        let admitted =
+            [("educational_group".to_owned(), code("019021")), ("home_care_generic".to_owned(), code("019021"))];
         let found = gaps(&municipalities, &lines, line_of, &admitted);
         assert_eq!(
             found,

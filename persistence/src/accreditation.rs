@@ -25,17 +25,27 @@ pub struct Accreditation {
 }
 
 /// Admitted (provider, application, intervention, municipality) of a call.
-pub fn admitted_scope(conn: &mut DbConnection, tender_id: Uuid) -> Result<Vec<(Uuid, Uuid, String, IstatCode)>, StoreError> {
+pub fn admitted_scope(
+    conn: &mut DbConnection,
+    tender_id: Uuid,
+) -> Result<Vec<(Uuid, Uuid, String, IstatCode)>, StoreError> {
     let rows: Vec<(String, String, String, String)> = application_scope::table
         .inner_join(applications::table.on(applications::id.eq(application_scope::application_id)))
         .filter(applications::tender_id.eq(tender_id.to_string()))
         .filter(applications::status.eq(ApplicationStatus::Admitted.as_str()))
         .filter(application_scope::admitted.eq(true))
         .order((applications::provider_id, application_scope::intervention_code, application_scope::istat_code))
-        .select((applications::provider_id, applications::id, application_scope::intervention_code, application_scope::istat_code))
+        .select((
+            applications::provider_id,
+            applications::id,
+            application_scope::intervention_code,
+            application_scope::istat_code,
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(p, a, i, m)| Ok((stored_id("provider", &p)?, stored_id("application", &a)?, i, stored("istat", IstatCode::parse(&m))?)))
+        .map(|(p, a, i, m)| {
+            Ok((stored_id("provider", &p)?, stored_id("application", &a)?, i, stored("istat", IstatCode::parse(&m))?))
+        })
         .collect()
 }
 
@@ -82,7 +92,15 @@ pub fn grant(
     for chunk in rows.chunks(500) {
         crate::on_backend!(conn, |c| diesel::insert_into(accreditations::table).values(chunk).execute(c))?;
     }
-    audit::record(conn, actor, "accreditations.granted", "tender", &tender_id.to_string(), None::<&()>, Some(&granted.len()))?;
+    audit::record(
+        conn,
+        actor,
+        "accreditations.granted",
+        "tender",
+        &tender_id.to_string(),
+        None::<&()>,
+        Some(&granted.len()),
+    )?;
     Ok(granted)
 }
 

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::document::{self, Document, Owner};
-use crate::schema::{application_declarations, application_scope, applications, integration_requests, protocol_counters, submissions};
+use crate::schema::{
+    application_declarations, application_scope, applications, integration_requests, protocol_counters, submissions,
+};
 use crate::tender::Tender;
 use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, stored, stored_id, to_db};
 use ambito_domain::application::{ApplicationStatus, ExclusionReason, ProtocolNumber};
@@ -121,7 +123,8 @@ pub fn check_offer(tender: &Tender, offer: &Offer) -> Result<(), Invalid> {
     for (i, d) in offer.declarations.iter().enumerate() {
         let declared = tender.terms.requirements.iter().find(|r| r.code == d.requirement_code);
         match declared {
-            None => errors.push(FieldError::new(format!("declarations.{i}.requirement_code"), "not a requirement of this call")),
+            None => errors
+                .push(FieldError::new(format!("declarations.{i}.requirement_code"), "not a requirement of this call")),
             Some(r) if r.document_type.is_some() => errors.push(FieldError::new(
                 format!("declarations.{i}.requirement_code"),
                 "this requirement is met with a document, not a declaration",
@@ -151,9 +154,9 @@ pub fn check_complete(tender: &Tender, app: &Application, docs: &[Document]) -> 
                 format!("requirements.{}", r.code),
                 format!("attach a document of type {kind}: {}", r.description),
             )),
-            None if !app.declarations.iter().any(|d| d.requirement_code == r.code && d.accepted) => Some(
-                FieldError::new(format!("requirements.{}", r.code), format!("declare: {}", r.description)),
-            ),
+            None if !app.declarations.iter().any(|d| d.requirement_code == r.code && d.accepted) => {
+                Some(FieldError::new(format!("requirements.{}", r.code), format!("declare: {}", r.description)))
+            }
             _ => None,
         })
         .collect();
@@ -162,7 +165,8 @@ pub fn check_complete(tender: &Tender, app: &Application, docs: &[Document]) -> 
 
 fn write_offer(conn: &mut DbConnection, id: &str, offer: &Offer) -> Result<(), StoreError> {
     diesel::delete(application_scope::table.filter(application_scope::application_id.eq(id))).execute(conn)?;
-    diesel::delete(application_declarations::table.filter(application_declarations::application_id.eq(id))).execute(conn)?;
+    diesel::delete(application_declarations::table.filter(application_declarations::application_id.eq(id)))
+        .execute(conn)?;
     let mut scope = offer.scope.clone();
     scope.sort();
     scope.dedup();
@@ -193,7 +197,9 @@ fn write_offer(conn: &mut DbConnection, id: &str, offer: &Offer) -> Result<(), S
         })
         .collect();
     if !declarations.is_empty() {
-        crate::on_backend!(conn, |c| diesel::insert_into(application_declarations::table).values(&declarations).execute(c))?;
+        crate::on_backend!(conn, |c| diesel::insert_into(application_declarations::table)
+            .values(&declarations)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -270,8 +276,15 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut scope: Vec<(String, String, String, bool)> = Vec::new();
     let mut declarations: Vec<(String, String, bool, Option<String>)> = Vec::new();
-    let mut integrations: Vec<(String, String, String, NaiveDateTime, NaiveDateTime, Option<String>, Option<NaiveDateTime>)> =
-        Vec::new();
+    let mut integrations: Vec<(
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<String>,
+        Option<NaiveDateTime>,
+    )> = Vec::new();
     // Bounded IN lists: SQLite caps bound parameters per statement.
     for chunk in ids.chunks(500) {
         scope.extend(
@@ -309,7 +322,10 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                     .iter()
                     .filter(|(a, _, _, admitted)| *a == r.id && (!admitted_only || *admitted))
                     .map(|(_, i, m, _)| {
-                        Ok(ScopeItem { intervention: i.clone(), municipality: stored("istat code", IstatCode::parse(m))? })
+                        Ok(ScopeItem {
+                            intervention: i.clone(),
+                            municipality: stored("istat code", IstatCode::parse(m))?,
+                        })
                     })
                     .collect()
             };
@@ -372,7 +388,11 @@ pub struct ApplicationFilter {
     pub status: Option<ApplicationStatus>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &ApplicationFilter, page: &Page) -> Result<Paged<Application>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ApplicationFilter,
+    page: &Page,
+) -> Result<Paged<Application>, StoreError> {
     let mut query = applications::table.into_boxed();
     if let Some(t) = filter.tender_id {
         query = query.filter(applications::tender_id.eq(t.to_string()));
@@ -404,7 +424,9 @@ fn next_protocol(conn: &mut DbConnection, authority: Uuid, year: i32) -> Result<
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
-    let target = protocol_counters::table.filter(protocol_counters::authority_id.eq(&key)).filter(protocol_counters::year.eq(year));
+    let target = protocol_counters::table
+        .filter(protocol_counters::authority_id.eq(&key))
+        .filter(protocol_counters::year.eq(year));
     diesel::update(target).set(protocol_counters::last_number.eq(protocol_counters::last_number + 1)).execute(conn)?;
     let sequence: i64 = target.select(protocol_counters::last_number).first(conn)?;
     Ok(ProtocolNumber { year, sequence })
@@ -467,7 +489,14 @@ fn receive(
             applications::needs_confirmation.eq(false),
         ))
         .execute(conn)?;
-    Ok(Receipt { application_id: app.id, kind: kind.to_owned(), protocol_number: number, authority_id: authority, received_at: now, sha256 })
+    Ok(Receipt {
+        application_id: app.id,
+        kind: kind.to_owned(),
+        protocol_number: number,
+        authority_id: authority,
+        received_at: now,
+        sha256,
+    })
 }
 
 /// Submits a draft: checks completeness, numbers it, freezes it. A provider's earlier live
@@ -521,18 +550,26 @@ pub fn answer_integration(
         .execute(conn)?;
     set_status(conn, id, ApplicationStatus::Submitted)?;
     let after = get(conn, id)?;
-    audit::record(conn, actor, "application.integration_answered", "application", &id.to_string(), Some(&before), Some(&after))?;
+    audit::record(
+        conn,
+        actor,
+        "application.integration_answered",
+        "application",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )?;
     Ok((after, receipt))
 }
 
 /// A decision of the provider (withdraw, confirm) or of the authority (admit, exclude, ask for
 /// integration).
-pub enum Change<'a> {
+pub enum Change {
     Withdraw,
     Confirm,
-    Admit { scope: Option<&'a [ScopeItem]> },
-    Exclude { reason: ExclusionReason, text: &'a str },
-    RequestIntegration { missing: &'a str, due_at: DateTime<Utc> },
+    Admit { scope: Option<Vec<ScopeItem>> },
+    Exclude { reason: ExclusionReason, text: String },
+    RequestIntegration { missing: String, due_at: DateTime<Utc> },
 }
 
 pub fn change(
@@ -540,7 +577,7 @@ pub fn change(
     actor: &Actor,
     id: Uuid,
     expected_version: i64,
-    change: Change<'_>,
+    change: Change,
     now: DateTime<Utc>,
 ) -> Result<Application, StoreError> {
     let before = get(conn, id)?;
@@ -568,7 +605,7 @@ pub fn change(
             "application.confirmed"
         }
         Change::Admit { scope } => {
-            let admitted = scope.map_or_else(|| before.offered.clone(), <[ScopeItem]>::to_vec);
+            let admitted = scope.unwrap_or_else(|| before.offered.clone());
             if admitted.is_empty() {
                 return Err(Invalid::one("scope", "admit at least one offered item, or exclude the application").into());
             }
@@ -595,7 +632,7 @@ pub fn change(
         }
         Change::Exclude { reason, text } => {
             set_status(conn, id, ApplicationStatus::Excluded)?;
-            decided(conn, Some(reason.as_str()), Some(text))?;
+            decided(conn, Some(reason.as_str()), Some(&text))?;
             "application.excluded"
         }
         Change::RequestIntegration { missing, due_at } => {
@@ -603,7 +640,7 @@ pub fn change(
                 .values((
                     integration_requests::id.eq(Uuid::now_v7().to_string()),
                     integration_requests::application_id.eq(id.to_string()),
-                    integration_requests::missing.eq(missing),
+                    integration_requests::missing.eq(&missing),
                     integration_requests::due_at.eq(to_db(due_at)),
                     integration_requests::requested_at.eq(to_db(now)),
                     integration_requests::requested_by.eq(actor.user_id.map(|u| u.to_string())),

@@ -100,7 +100,15 @@ pub fn add(conn: &mut DbConnection, actor: &Actor, doc: &Document) -> Result<(),
             documents::uploaded_by.eq(actor.user_id.map(|u| u.to_string())),
         ))
         .execute(conn)?;
-    audit::record(conn, actor, "document.uploaded", doc.owner.as_str(), &doc.owner_id.to_string(), None::<&()>, Some(doc))
+    audit::record(
+        conn,
+        actor,
+        "document.uploaded",
+        doc.owner.as_str(),
+        &doc.owner_id.to_string(),
+        None::<&()>,
+        Some(doc),
+    )
 }
 
 pub fn of(conn: &mut DbConnection, owner: Owner, owner_id: Uuid) -> Result<Vec<Document>, StoreError> {

@@ -108,7 +108,10 @@ fn resolve(conn: &mut DbConnection, new: &NewTender) -> Result<TenderTerms, Stor
     let unknown = municipality::unknown_codes(conn, &terms.municipalities)?;
     if !unknown.is_empty() {
         let list: Vec<&str> = unknown.iter().map(IstatCode::as_str).collect();
-        errors.push(ambito_domain::FieldError::new("municipalities", format!("unknown ISTAT codes: {}", list.join(", "))));
+        errors.push(ambito_domain::FieldError::new(
+            "municipalities",
+            format!("unknown ISTAT codes: {}", list.join(", ")),
+        ));
     }
     let catalogue: Vec<(String, String)> =
         interventions::table.select((interventions::code, interventions::unit)).load(conn)?;
@@ -274,9 +277,9 @@ pub fn replace_terms(
 }
 
 /// A change of stored state, with what goes with it.
-pub enum Transition<'a> {
+pub enum Transition {
     Publish,
-    Cancel { reason: &'a str },
+    Cancel { reason: String },
     Conclude,
 }
 
@@ -285,23 +288,26 @@ pub fn transition(
     actor: &Actor,
     id: Uuid,
     expected_version: i64,
-    transition: Transition<'_>,
+    transition: Transition,
 ) -> Result<Tender, StoreError> {
     let before = get(conn, id)?;
     if before.version != expected_version {
         return Err(StoreError::Stale);
     }
     let now = to_db(crate::now());
-    let (state, action) = match transition {
+    let (state, action) = match &transition {
         Transition::Publish => (TenderState::Published, "tender.published"),
         Transition::Cancel { .. } => (TenderState::Cancelled, "tender.cancelled"),
         Transition::Conclude => (TenderState::Concluded, "tender.concluded"),
     };
     let target = tenders::table.filter(tenders::id.eq(id.to_string())).filter(tenders::version.eq(expected_version));
-    let base = (tenders::state.eq(state.as_str()), tenders::version.eq(expected_version + 1), tenders::updated_at.eq(now));
+    let base =
+        (tenders::state.eq(state.as_str()), tenders::version.eq(expected_version + 1), tenders::updated_at.eq(now));
     let changed = match transition {
         Transition::Publish => diesel::update(target).set((base, tenders::published_at.eq(now))).execute(conn)?,
-        Transition::Cancel { reason } => diesel::update(target).set((base, tenders::cancel_reason.eq(reason))).execute(conn)?,
+        Transition::Cancel { reason } => {
+            diesel::update(target).set((base, tenders::cancel_reason.eq(reason.as_str()))).execute(conn)?
+        }
         Transition::Conclude => diesel::update(target).set(base).execute(conn)?,
     };
     if changed == 0 {
@@ -674,7 +680,15 @@ pub fn answer(
         ))
         .execute(conn)?;
     let after = question(conn, id)?;
-    audit::record(conn, actor, "tender.question_answered", "tender_question", &id.to_string(), Some(&before), Some(&after))?;
+    audit::record(
+        conn,
+        actor,
+        "tender.question_answered",
+        "tender_question",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
@@ -698,8 +712,10 @@ pub fn questions(
 /// Names of the issuing authorities, in order.
 pub fn authority_names(conn: &mut DbConnection, tender: &Tender) -> Result<Vec<(Uuid, String)>, StoreError> {
     let ids: Vec<String> = tender.authorities.iter().map(Uuid::to_string).collect();
-    let rows: Vec<(String, String)> =
-        organizations::table.filter(organizations::id.eq_any(&ids)).select((organizations::id, organizations::name)).load(conn)?;
+    let rows: Vec<(String, String)> = organizations::table
+        .filter(organizations::id.eq_any(&ids))
+        .select((organizations::id, organizations::name))
+        .load(conn)?;
     tender
         .authorities
         .iter()

@@ -26,6 +26,7 @@ pub const JWT_SECRET: &[u8] = b"a-test-signing-key-that-is-long-enough-012345678
 
 pub struct TestApp {
     pub base: String,
+    _documents: TempDir,
     pub backend: Backend,
     pub db: Db,
     pub clock: ManualClock,
@@ -71,7 +72,9 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     db.migrate().expect("migrations");
     let clock = ManualClock::new(chrono::Utc::now());
     let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
-    let state = web::Data::new(AppState::new(db.clone(), tokens, Arc::new(clock.clone())));
+    let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
+    let documents = ambito_api::storage::DocumentStore::local(&documents_dir).expect("document store");
+    let state = web::Data::new(AppState::new(db.clone(), tokens, Arc::new(clock.clone()), documents));
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("address").port();
     let server = HttpServer::new(move || ambito_api::app(state.clone()))
@@ -85,6 +88,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     Some(TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        _documents: TempDir(documents_dir),
         backend,
         db,
         clock,

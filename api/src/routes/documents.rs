@@ -1,0 +1,261 @@
+//! Documents: multipart upload with a size limit and an allowed-type list (PDF, signed
+//! `.p7m`), SHA-256 and size recorded, download verified against the hash. Shared by calls
+//! and applications.
+
+use actix_multipart::Multipart;
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpResponse, get, post, web};
+use ambito_domain::tender::TenderStatus;
+use ambito_persistence::document::{self, Document, Owner};
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::{Caller, MaybeCaller};
+use crate::error::ApiError;
+use crate::openapi::{PublicErrors, UploadErrors};
+use crate::routes::tenders::{managed, visible};
+use crate::storage::sha256_hex;
+
+/// The largest document accepted.
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A document upload: its type (as the call names it, such as `durc`) and the file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentUpload {
+    /// The document type, such as `durc` or `service_charter`.
+    #[schema(example = "durc", max_length = 64)]
+    document_type: String,
+    /// A PDF, or a signed `.p7m` envelope; at most 10 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub id: Uuid,
+    #[schema(example = "durc")]
+    pub document_type: String,
+    #[schema(example = "durc-2022.pdf")]
+    pub filename: String,
+    #[schema(example = "application/pdf")]
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl From<Document> for DocumentView {
+    fn from(d: Document) -> Self {
+        Self {
+            id: d.id,
+            document_type: d.document_type,
+            filename: d.filename,
+            content_type: d.content_type,
+            size_bytes: d.size_bytes,
+            sha256: d.sha256,
+            uploaded_at: d.uploaded_at,
+        }
+    }
+}
+
+struct Upload {
+    document_type: String,
+    filename: String,
+    bytes: Bytes,
+}
+
+fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
+    use actix_multipart::MultipartError as E;
+    match e {
+        E::ContentTypeMissing | E::ContentTypeParse | E::ContentTypeIncompatible => ApiError::UnsupportedMediaType,
+        other => ApiError::bad_request("invalid_multipart", format!("the upload could not be read: {other}")),
+    }
+}
+
+async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
+    let (mut document_type, mut file) = (None, None);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        let name = field.name().unwrap_or("").to_owned();
+        let limit = match name.as_str() {
+            "document_type" => 64,
+            "file" => MAX_DOCUMENT_BYTES,
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    format!("unknown part `{other}`: send `document_type` and `file`"),
+                ));
+            }
+        };
+        let filename = field.content_disposition().and_then(|d| d.get_filename().map(str::to_owned));
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            if buf.len() + chunk.len() > limit {
+                return Err(if name == "file" {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::invalid_field("document_type", "at most 64 characters")
+                });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            file = Some((filename.unwrap_or_else(|| "document".into()), buf.freeze()));
+        } else {
+            document_type = Some(
+                String::from_utf8(buf.to_vec()).map_err(|_| ApiError::invalid_field("document_type", "not text"))?,
+            );
+        }
+    }
+    let document_type = document_type.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let (Some(document_type), Some((filename, bytes))) = (document_type, file) else {
+        return Err(ApiError::bad_request("invalid_multipart", "send a `document_type` part and a `file` part"));
+    };
+    if document_type.contains(char::is_whitespace) {
+        return Err(ApiError::invalid_field("document_type", "no spaces, such as durc or service_charter"));
+    }
+    Ok(Upload { document_type, filename: sanitize(&filename), bytes })
+}
+
+/// Keeps the file name's last path segment, printable, at most 200 characters.
+fn sanitize(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
+    if clean.trim().is_empty() { "document".into() } else { clean }
+}
+
+/// The content type, from the bytes: what a client declares is not trusted.
+fn sniff(upload: &Upload) -> Result<&'static str, ApiError> {
+    let b = &upload.bytes;
+    if b.starts_with(b"%PDF-") {
+        return Ok("application/pdf");
+    }
+    let p7m = upload.filename.to_ascii_lowercase().ends_with(".p7m");
+    // A CMS envelope: DER starts with a SEQUENCE tag; PEM with its armour.
+    if p7m && (b.first() == Some(&0x30) || b.starts_with(b"-----BEGIN")) {
+        return Ok("application/pkcs7-mime");
+    }
+    Err(ApiError::UnsupportedDocumentType)
+}
+
+/// Stores the bytes, then records the document; returns what was recorded.
+pub async fn store(
+    state: &AppState,
+    caller: &Caller,
+    owner: Owner,
+    owner_id: Uuid,
+    form: Multipart,
+) -> Result<Document, ApiError> {
+    let upload = read_upload(form).await?;
+    let content_type = sniff(&upload)?;
+    let id = Uuid::now_v7();
+    let key = format!("{}/{owner_id}/{id}", if owner == Owner::Tender { "tenders" } else { "applications" });
+    let doc = Document {
+        id,
+        owner,
+        owner_id,
+        document_type: upload.document_type,
+        filename: upload.filename,
+        content_type: content_type.to_owned(),
+        size_bytes: upload.bytes.len() as i64,
+        sha256: sha256_hex(&upload.bytes),
+        storage_key: key.clone(),
+        uploaded_at: state.clock.now(),
+    };
+    state.documents.put(&key, upload.bytes).await?;
+    let (actor, record) = (caller.actor.clone(), doc.clone());
+    state.write(move |conn| Ok(document::add(conn, &actor, &record)?)).await?;
+    Ok(doc)
+}
+
+/// Answers a stored document's bytes, after checking them against their hash.
+pub async fn download(state: &AppState, doc: Document) -> Result<HttpResponse, ApiError> {
+    let bytes = state.documents.get_verified(&doc.storage_key, &doc.sha256).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(doc.content_type)
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(doc.filename)],
+        })
+        .insert_header(("X-Content-SHA256", doc.sha256))
+        .body(bytes))
+}
+
+/// Attach a document to a call
+///
+/// Staff of an issuing authority, before the call is concluded or cancelled.
+#[utoipa::path(
+    tag = "tenders",
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"),
+    params(("id" = Uuid, Path, description = "The call's id")),
+    responses((status = 201, description = "Stored", body = DocumentView), UploadErrors),
+    security(("bearer" = []))
+)]
+#[post("/tenders/{id}/documents")]
+pub async fn upload_tender_document(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (t, _) = managed(&state, &caller, id).await?;
+    let status = t.status(state.clock.now());
+    if !matches!(status, TenderStatus::Draft | TenderStatus::Published) {
+        return Err(ambito_domain::tender::TenderError::NotOpen(status).into());
+    }
+    let doc = store(&state, &caller, Owner::Tender, id, form).await?;
+    Ok(HttpResponse::Created().json(DocumentView::from(doc)))
+}
+
+/// List a call's documents
+#[utoipa::path(
+    tag = "tenders",
+    params(("id" = Uuid, Path, description = "The call's id")),
+    responses((status = 200, description = "Documents", body = Vec<DocumentView>), PublicErrors),
+    security((), ("bearer" = []))
+)]
+#[get("/tenders/{id}/documents")]
+pub async fn list_tender_documents(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    visible(&state, caller.0.as_ref(), id).await?;
+    let docs = state.read(move |conn| Ok(document::of(conn, Owner::Tender, id)?)).await?;
+    Ok(HttpResponse::Ok().json(docs.into_iter().map(DocumentView::from).collect::<Vec<_>>()))
+}
+
+/// Download a call's document
+///
+/// The bytes as uploaded, checked against their SHA-256 (also sent as `X-Content-SHA256`).
+#[utoipa::path(
+    tag = "tenders",
+    params(("id" = Uuid, Path, description = "The call's id"), ("document_id" = Uuid, Path, description = "The document's id")),
+    responses(
+        (status = 200, description = "The document", content_type = "application/octet-stream", body = Vec<u8>),
+        PublicErrors,
+        (status = 500, description = "The stored bytes no longer match their hash", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/tenders/{id}/documents/{document_id}")]
+pub async fn download_tender_document(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, document_id) = path.into_inner();
+    visible(&state, caller.0.as_ref(), id).await?;
+    let doc = state.read(move |conn| Ok(document::get(conn, Owner::Tender, id, document_id)?)).await?;
+    download(&state, doc).await
+}
