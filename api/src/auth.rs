@@ -12,7 +12,7 @@ use ambito_domain::{OrganizationKind, Password, Role};
 use ambito_persistence::{Actor, session, user::User};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,10 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, user: &User, session_id: Uuid, now: DateTime<Utc>) -> Result<String, ApiError> {
+    /// Signs an access token. Its validity is real time, whatever the service's (injectable)
+    /// business clock says: jsonwebtoken checks `exp` and `nbf` against the system clock.
+    pub fn issue(&self, user: &User, session_id: Uuid) -> Result<String, ApiError> {
+        let now = Utc::now();
         let claims = Claims {
             sub: user.id,
             sid: session_id,
@@ -312,7 +315,7 @@ mod tests {
             updated_at: Utc::now(),
         };
         let session = Uuid::now_v7();
-        let token = tokens.issue(&user, session, Utc::now()).unwrap();
+        let token = tokens.issue(&user, session).unwrap();
         let claims = tokens.verify(&token).unwrap();
         assert_eq!((claims.sub, claims.sid, claims.ver, claims.role), (user.id, session, 3, Role::Municipality));
         let hs512 = jsonwebtoken::encode(

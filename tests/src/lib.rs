@@ -26,6 +26,8 @@ pub const JWT_SECRET: &[u8] = b"a-test-signing-key-that-is-long-enough-012345678
 
 pub struct TestApp {
     pub base: String,
+    /// Where uploaded documents are stored, to tamper with them in tests.
+    pub documents_dir: std::path::PathBuf,
     _documents: TempDir,
     pub backend: Backend,
     pub db: Db,
@@ -88,6 +90,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     Some(TestApp {
         base: format!("http://127.0.0.1:{port}"),
+        documents_dir: documents_dir.clone(),
         _documents: TempDir(documents_dir),
         backend,
         db,
@@ -190,6 +193,33 @@ impl TestApp {
 
     pub async fn patch(&self, path: &str, token: Option<&str>, if_match: &str, body: Value) -> Reply {
         self.request(Method::PATCH, path, token, &[("If-Match", if_match)], Some(Body::Json(body))).await
+    }
+
+    /// Uploads a file as multipart/form-data with a `document_type` part and a `file` part.
+    pub async fn upload(&self, path: &str, token: &str, document_type: &str, filename: &str, bytes: &[u8]) -> Reply {
+        let boundary = "ambito-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\n{document_type}\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type: &'static str = "multipart/form-data; boundary=ambito-test-boundary-7MA4YWxkTrZu0gW";
+        self.request(Method::POST, path, Some(token), &[], Some(Body::Raw(content_type, body))).await
+    }
+
+    /// Sets the service's clock to an instant written as in the calls (`2022-05-30T11:59:59+02:00`).
+    pub fn set_time(&self, at: &str) {
+        self.clock.set(chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 instant").to_utc());
     }
 
     /// Loads the demo data, every account with [`DEMO_PASSWORD`].

@@ -150,7 +150,7 @@ async fn open_session(state: &AppState, user: User, with_refresh: bool) -> Resul
         })
         .await?;
     Ok(TokenResponse {
-        access_token: state.tokens.issue(&user, session_id, now)?,
+        access_token: state.tokens.issue(&user, session_id)?,
         token_type: "Bearer".into(),
         expires_in: state.tokens.access_ttl.num_seconds(),
         refresh_token: refresh,
@@ -228,7 +228,7 @@ pub async fn refresh_tokens(state: web::Data<AppState>, body: Json<RefreshReques
         .await?;
     match outcome {
         session::Refresh::Rotated { session_id, user } => Ok(HttpResponse::Ok().json(TokenResponse {
-            access_token: state.tokens.issue(&user, session_id, now)?,
+            access_token: state.tokens.issue(&user, session_id)?,
             token_type: "Bearer".into(),
             expires_in: state.tokens.access_ttl.num_seconds(),
             refresh_token: Some(next),
