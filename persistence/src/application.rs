@@ -272,19 +272,14 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Application, StoreError>
     Ok(all.remove(0))
 }
 
+/// application id, id, missing, due, requested at, requested by, answered at
+type IntegrationRow = (String, String, String, NaiveDateTime, NaiveDateTime, Option<String>, Option<NaiveDateTime>);
+
 fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut scope: Vec<(String, String, String, bool)> = Vec::new();
     let mut declarations: Vec<(String, String, bool, Option<String>)> = Vec::new();
-    let mut integrations: Vec<(
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        NaiveDateTime,
-        Option<String>,
-        Option<NaiveDateTime>,
-    )> = Vec::new();
+    let mut integrations: Vec<IntegrationRow> = Vec::new();
     // Bounded IN lists: SQLite caps bound parameters per statement.
     for chunk in ids.chunks(500) {
         scope.extend(

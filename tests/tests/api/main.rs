@@ -7,6 +7,7 @@ mod bad_input;
 mod calls;
 mod catalogue;
 mod concurrency;
+mod lifecycle;
 mod organizations;
 mod procedure;
 mod spec;
