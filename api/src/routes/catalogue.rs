@@ -55,7 +55,8 @@ pub struct MunicipalityQuery {
     pub q: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+/// The unit an intervention is measured, priced and reported in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitView {
     Hour,
@@ -63,6 +64,18 @@ pub enum UnitView {
     Trip,
     Month,
     Load,
+}
+
+impl From<UnitView> for Unit {
+    fn from(u: UnitView) -> Self {
+        match u {
+            UnitView::Hour => Unit::Hour,
+            UnitView::Meal => Unit::Meal,
+            UnitView::Trip => Unit::Trip,
+            UnitView::Month => Unit::Month,
+            UnitView::Load => Unit::Load,
+        }
+    }
 }
 
 impl From<Unit> for UnitView {

@@ -6,7 +6,7 @@ use ambito_domain::rome::{in_rome, parse_instant};
 use ambito_domain::tender::{
     self as rules, Requirement, RequirementCategory, TenderIntervention, TenderKind, TenderStatus, TenderTerms,
 };
-use ambito_domain::{Cents, FieldError, IstatCode, Role, Unit, coverage};
+use ambito_domain::{Cents, FieldError, IstatCode, Role, coverage};
 use ambito_persistence::tender::{self, AmendedTerms, NewTender, Tender, TenderScope, Transition};
 use ambito_persistence::{accreditation, application, catalogue};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -22,6 +22,7 @@ use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::json::Json;
 use crate::openapi::{ActionErrors, CreateErrors, PublicErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
+use crate::routes::catalogue::UnitView;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -58,40 +59,6 @@ impl From<TenderStatus> for TenderStatusView {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum UnitInput {
-    Hour,
-    Meal,
-    Trip,
-    Month,
-    Load,
-}
-
-impl From<UnitInput> for Unit {
-    fn from(u: UnitInput) -> Self {
-        match u {
-            UnitInput::Hour => Unit::Hour,
-            UnitInput::Meal => Unit::Meal,
-            UnitInput::Trip => Unit::Trip,
-            UnitInput::Month => Unit::Month,
-            UnitInput::Load => Unit::Load,
-        }
-    }
-}
-
-impl From<Unit> for UnitInput {
-    fn from(u: Unit) -> Self {
-        match u {
-            Unit::Hour => Self::Hour,
-            Unit::Meal => Self::Meal,
-            Unit::Trip => Self::Trip,
-            Unit::Month => Self::Month,
-            Unit::Load => Self::Load,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
 pub enum RequirementCategoryView {
     General,
     Specific,
@@ -104,7 +71,7 @@ pub struct InterventionTerms {
     #[schema(example = "mediation_health", max_length = 64)]
     pub code: String,
     /// Must be the catalogue's unit for this intervention.
-    pub unit: UnitInput,
+    pub unit: UnitView,
     /// The rate the authority pays per unit, in euro cents.
     #[schema(example = 2500, minimum = 0, maximum = 100000000)]
     pub rate_cents: i64,
