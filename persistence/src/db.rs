@@ -1,6 +1,7 @@
 //! Connections and pools for both backends, migrations, and the write transaction.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -96,6 +97,10 @@ pub type Conn = PooledConnection<Manager>;
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
+    /// of polling in SQLite's busy handler, whose growing sleeps gave second-long tails under
+    /// concurrent writes; writers of other processes still wait through `busy_timeout`.
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +136,7 @@ impl Db {
             .connection_timeout(options.checkout_timeout)
             .build(Manager { backend, target })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,6 +172,9 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        // The turn is taken before the connection, so queued writers hold no pooled connection.
+        let _turn = (self.backend == Backend::Sqlite)
+            .then(|| self.sqlite_writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let mut conn = self.conn()?;
         write_transaction(&mut conn, f)
     }
