@@ -36,8 +36,7 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the request body must be application/json (multipart/form-data for uploads)")]
     UnsupportedMediaType,
-    #[error("only PDF documents and signed .p7m envelopes are accepted")]
-    UnsupportedDocumentType,
+
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still being processed")]
@@ -106,7 +105,6 @@ impl ApiError {
             Self::IfMatchRequired => "if_match_required",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::UnsupportedDocumentType => "unsupported_document_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::TooManyRequests { code, .. } => code,
@@ -152,7 +150,7 @@ impl ResponseError for ApiError {
             Self::Stale => StatusCode::PRECONDITION_FAILED,
             Self::IfMatchRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType | Self::UnsupportedDocumentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::DocumentCorrupted => StatusCode::INTERNAL_SERVER_ERROR,

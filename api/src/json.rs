@@ -69,13 +69,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if let Err(syntax) = serde_json::from_slice::<IgnoredAny>(body) {
+        return Err(ApiError::bad_request("malformed_json", format!("the request body is not valid JSON: {syntax}")));
+    }
+    // serde would read a struct from an array too; every body of this API is an object.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return Err(ApiError::bad_request("invalid_body", "the request body must be a JSON object"));
+    }
     let error = match serde_json::from_slice::<T>(body) {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };
-    if let Err(syntax) = serde_json::from_slice::<IgnoredAny>(body) {
-        return Err(ApiError::bad_request("malformed_json", format!("the request body is not valid JSON: {syntax}")));
-    }
     let message = error.to_string();
     let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
     let errors = field_of(&message).map(|f| vec![FieldError::new(f, message.clone())]).unwrap_or_default();
@@ -123,6 +127,7 @@ mod tests {
         assert_eq!(code("{\"kind\": "), ("malformed_json".into(), vec![]));
         assert_eq!(code("{\"kind\": 12, \"name\": \"x\"}"), ("invalid_body".into(), vec![]));
         assert_eq!(code("[1, 2]"), ("invalid_body".into(), vec![]));
+        assert_eq!(code("[\"provider\", \"x\"]"), ("invalid_body".into(), vec![]), "an array is not an object");
         assert_eq!(code("{\"kind\": \"provider\"}"), ("invalid_body".into(), vec!["name".into()]));
         assert_eq!(
             code("{\"kind\": \"provider\", \"name\": \"x\", \"x\": 1}"),

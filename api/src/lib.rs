@@ -31,8 +31,9 @@ use crate::auth::{Passwords, Tokens};
 use crate::clock::Clock;
 use crate::error::ApiError;
 
-/// The largest JSON body accepted.
-pub const JSON_LIMIT: usize = 64 * 1024;
+/// The largest JSON body accepted: room for the largest lists the spec allows (a call over
+/// thousands of municipalities, an offer of two thousand items).
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 /// What every handler shares.
 pub struct AppState {
@@ -81,6 +82,17 @@ where
         tracing::error!(error = %e, "blocking task failed");
         ApiError::Internal
     })?
+}
+
+/// A free text of `min` to `max` characters as written, not all spaces; returned trimmed. The
+/// schema states the same: `minLength`, `maxLength` and the pattern `\S`.
+pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, ApiError> {
+    let length = value.chars().count();
+    if (min..=max).contains(&length) && !value.trim().is_empty() {
+        Ok(value.trim().to_owned())
+    } else {
+        Err(ApiError::invalid_field(field, format!("{min} to {max} characters, not all spaces")))
+    }
 }
 
 /// Parses an optional field into the collector.

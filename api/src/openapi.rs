@@ -71,7 +71,7 @@ fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
                 400 => "Malformed request: bad JSON, wrong types, unknown fields, bad parameters (`code` says which)",
                 401 => "No valid access token, or wrong credentials",
                 403 => "The caller's role may not do this",
-                404 => "No such resource, or not visible to the caller",
+                404 => "No such resource (or a parent in the path), or not visible to the caller",
                 409 => {
                     "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight"
                 }
@@ -113,7 +113,7 @@ error_set!(
 );
 error_set!(
     /// Errors of creating requests.
-    CreateErrors: 400, 401, 403, 409, 413, 415, 422, 503
+    CreateErrors: 400, 401, 403, 404, 409, 413, 415, 422, 503
 );
 error_set!(
     /// Errors of changes to an existing resource.
@@ -125,7 +125,7 @@ error_set!(
 );
 error_set!(
     /// Errors of document uploads.
-    UploadErrors: 400, 401, 403, 404, 409, 413, 415, 503
+    UploadErrors: 400, 401, 403, 404, 409, 413, 415, 422, 503
 );
 error_set!(
     /// Errors of logging in.

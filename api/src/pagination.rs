@@ -22,8 +22,21 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// Refuses a query parameter longer than the spec declares.
+pub fn bounded(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::BadRequest {
+            code: "invalid_query",
+            detail: format!("{field} has at most {max} characters"),
+            errors: vec![ambito_domain::FieldError::new(field, format!("at most {max} characters"))],
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl PageQuery {
     pub fn page(&self) -> Result<Page, ApiError> {
+        bounded("cursor", self.cursor.as_deref(), 200)?;
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::BadRequest {

@@ -197,7 +197,8 @@ impl TenderTerms {
     /// What any draft must satisfy: consistent dates, unique codes, valid texts.
     pub fn check(&self) -> Result<(), Invalid> {
         let mut c = Collector::new();
-        let len = |s: &str| s.trim().chars().count();
+        // Lengths count what was written; a text of spaces only is no text.
+        let len = |s: &str| if s.trim().is_empty() { 0 } else { s.chars().count() };
         if !(3..=300).contains(&len(&self.title)) {
             c.push("title", "3 to 300 characters");
         }

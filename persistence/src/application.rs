@@ -131,8 +131,8 @@ pub fn check_offer(tender: &Tender, offer: &Offer) -> Result<(), Invalid> {
             )),
             Some(_) => {}
         }
-        if d.note.as_deref().is_some_and(|n| n.chars().count() > 2000) {
-            errors.push(FieldError::new(format!("declarations.{i}.note"), "at most 2,000 characters"));
+        if d.note.as_deref().is_some_and(|n| n.chars().count() > 1000) {
+            errors.push(FieldError::new(format!("declarations.{i}.note"), "at most 1,000 characters"));
         }
     }
     let mut codes: Vec<&str> = offer.declarations.iter().map(|d| d.requirement_code.as_str()).collect();
@@ -576,6 +576,9 @@ pub fn change(
     now: DateTime<Utc>,
 ) -> Result<Application, StoreError> {
     let before = get(conn, id)?;
+    if let Change::Admit { scope: Some(scope) } = &change {
+        check_admitted(&before, scope)?;
+    }
     bump(conn, id, expected_version)?;
     let decided = |conn: &mut DbConnection, reason: Option<&str>, text: Option<&str>| -> Result<(), StoreError> {
         diesel::update(applications::table.find(id.to_string()))
@@ -601,18 +604,6 @@ pub fn change(
         }
         Change::Admit { scope } => {
             let admitted = scope.unwrap_or_else(|| before.offered.clone());
-            if admitted.is_empty() {
-                return Err(Invalid::one("scope", "admit at least one offered item, or exclude the application").into());
-            }
-            let stray: Vec<FieldError> = admitted
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !before.offered.contains(s))
-                .map(|(i, _)| FieldError::new(format!("scope.{i}"), "not offered by this application"))
-                .collect();
-            if !stray.is_empty() {
-                return Err(Invalid(stray).into());
-            }
             for s in &admitted {
                 diesel::update(application_scope::table)
                     .filter(application_scope::application_id.eq(id.to_string()))
@@ -648,6 +639,20 @@ pub fn change(
     let after = get(conn, id)?;
     audit::record(conn, actor, action, "application", &id.to_string(), Some(&before), Some(&after))?;
     Ok(after)
+}
+
+/// An admitted scope must be part of what was offered, and not empty.
+fn check_admitted(app: &Application, admitted: &[ScopeItem]) -> Result<(), Invalid> {
+    if admitted.is_empty() {
+        return Err(Invalid::one("scope", "admit at least one offered item, or exclude the application"));
+    }
+    let stray: Vec<FieldError> = admitted
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !app.offered.contains(s))
+        .map(|(i, _)| FieldError::new(format!("scope.{i}"), "not offered by this application"))
+        .collect();
+    if stray.is_empty() { Ok(()) } else { Err(Invalid(stray)) }
 }
 
 /// After a material amendment: every submitted application of the call awaits its provider's

@@ -166,16 +166,16 @@ pub fn update(
     patch: &DistrictPatch,
 ) -> Result<District, StoreError> {
     let before = get(conn, id)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
+    if let Some(codes) = &patch.municipalities {
+        check_members(conn, codes)?;
     }
     if let Some(name) = &patch.name
         && name_taken(conn, name, Some(id))?
     {
         return Err(StoreError::Conflict(format!("a district named {} already exists", name.as_str())));
     }
-    if let Some(codes) = &patch.municipalities {
-        check_members(conn, codes)?;
+    if before.version != expected_version {
+        return Err(StoreError::Stale);
     }
     let changed = diesel::update(districts::table)
         .filter(districts::id.eq(id.to_string()))

@@ -245,11 +245,11 @@ pub fn replace_terms(
     new: &NewTender,
 ) -> Result<Tender, StoreError> {
     let before = get(conn, id)?;
+    new.terms.check()?;
+    let terms = resolve(conn, new)?;
     if before.version != expected_version {
         return Err(StoreError::Stale);
     }
-    new.terms.check()?;
-    let terms = resolve(conn, new)?;
     let changed = diesel::update(tenders::table)
         .filter(tenders::id.eq(id.to_string()))
         .filter(tenders::version.eq(expected_version))
@@ -485,9 +485,6 @@ pub fn amend(
     changes: &AmendedTerms,
 ) -> Result<(Tender, Amendment), StoreError> {
     let before = get(conn, id)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
     let mut terms = before.terms.clone();
     let mut changed = serde_json::Map::new();
     let mut note = |field: &str, old: serde_json::Value, new: serde_json::Value| {
@@ -511,6 +508,9 @@ pub fn amend(
         return Err(Invalid::one("changes", "the amendment changes nothing").into());
     }
     terms.check()?;
+    if before.version != expected_version {
+        return Err(StoreError::Stale);
+    }
     let material = material || changed.contains_key("submission_deadline");
     let updated = diesel::update(tenders::table)
         .filter(tenders::id.eq(id.to_string()))

@@ -34,7 +34,7 @@ use crate::routes::tenders::visible;
 pub struct ScopeItemView {
     #[schema(example = "home_care_generic", max_length = 64)]
     pub intervention: String,
-    #[schema(example = "019021", max_length = 6)]
+    #[schema(example = "019021", pattern = "^[0-9]{6}$")]
     pub municipality: String,
 }
 
@@ -51,7 +51,7 @@ pub struct DeclarationView {
     #[schema(example = "no_exclusion_grounds", max_length = 64)]
     pub requirement_code: String,
     pub accepted: bool,
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -64,7 +64,7 @@ pub struct DeclarationView {
     "declarations": [{"requirement_code": "no_exclusion_grounds", "accepted": true}]
 }))]
 pub struct ApplicationInput {
-    #[schema(min_items = 1, max_items = 5000)]
+    #[schema(min_items = 1, max_items = 2000)]
     pub scope: Vec<ScopeItemView>,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -336,7 +336,7 @@ fn expected(if_match: Option<IfMatch>, current: i64) -> i64 {
     request_body = ApplicationInput,
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     responses((status = 201, description = "The draft application", body = ApplicationView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
@@ -684,7 +684,7 @@ pub async fn confirm_application(
 #[schema(example = json!({"scope": [{"intervention": "home_care_generic", "municipality": "019021"}]}))]
 pub struct AdmitInput {
     /// What is admitted; everything offered when left out.
-    #[schema(max_items = 5000)]
+    #[schema(max_items = 2000)]
     pub scope: Option<Vec<ScopeItemView>>,
 }
 
@@ -742,7 +742,7 @@ pub async fn admit_application(
 #[schema(example = json!({"reason": "missing_document", "text": "Carta dei servizi non allegata nemmeno dopo il soccorso istruttorio"}))]
 pub struct ExcludeInput {
     pub reason: ExclusionReasonView,
-    #[schema(min_length = 3, max_length = 4000)]
+    #[schema(min_length = 3, max_length = 4000, pattern = "\\S")]
     pub text: String,
 }
 
@@ -771,10 +771,7 @@ pub async fn exclude_application(
     let (_, t) = accessible(&state, &caller, id).await?;
     require_examiner(&caller, &t)?;
     let body = body.into_inner();
-    let text = body.text.trim().to_owned();
-    if !(3..=4000).contains(&text.chars().count()) {
-        return Err(ApiError::invalid_field("text", "3 to 4,000 characters: why the application is excluded"));
-    }
+    let text = crate::text("text", &body.text, 3, 4000)?;
     let reason = body.reason.into();
     change(
         &state,
@@ -795,7 +792,7 @@ pub async fn exclude_application(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"missing": "Carta dei servizi sottoscritta", "due_in_days": 10}))]
 pub struct IntegrationInput {
-    #[schema(min_length = 3, max_length = 4000)]
+    #[schema(min_length = 3, max_length = 4000, pattern = "\\S")]
     pub missing: String,
     #[schema(example = "2022-06-10T12:00:00+02:00", max_length = 40)]
     pub due_at: Option<String>,
@@ -830,10 +827,7 @@ pub async fn request_integration(
     require_examiner(&caller, &t)?;
     let body = body.into_inner();
     let now = state.clock.now();
-    let missing = body.missing.trim().to_owned();
-    if !(3..=4000).contains(&missing.chars().count()) {
-        return Err(ApiError::invalid_field("missing", "3 to 4,000 characters: what the provider must add"));
-    }
+    let missing = crate::text("missing", &body.missing, 3, 4000)?;
     let due_at = match (&body.due_at, body.due_in_days) {
         (Some(at), None) => parse_instant(at).map_err(|e| ApiError::invalid_field("due_at", e.to_string()))?,
         (None, Some(days)) if (1..=90).contains(&days) => add_days(now, days),

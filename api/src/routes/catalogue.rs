@@ -12,6 +12,23 @@ use crate::error::ApiError;
 use crate::openapi::PublicErrors;
 use crate::pagination::{Listing, PageQuery};
 
+/// The schema of a six-digit ISTAT municipality code, for lists of codes (utoipa's derive cannot
+/// put a pattern on the items of a `Vec<String>`).
+pub struct IstatCodeText;
+
+impl utoipa::PartialSchema for IstatCodeText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9]{6}$"))
+            .description(Some("A six-digit ISTAT municipality code, such as 019036 for Cremona"))
+            .examples(["019036"])
+            .into()
+    }
+}
+
+impl ToSchema for IstatCodeText {}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MunicipalityView {
     #[schema(example = "019036")]
@@ -170,6 +187,8 @@ pub async fn list_municipalities(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
     let query = query.into_inner();
+    crate::pagination::bounded("province", query.province.as_deref(), 2)?;
+    crate::pagination::bounded("q", query.q.as_deref(), 100)?;
     let filter = MunicipalityFilter { province: query.province, name_contains: query.q };
     let paged = state.read(move |conn| Ok(municipality::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, MunicipalityView::from)))

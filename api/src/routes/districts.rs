@@ -54,10 +54,14 @@ impl From<District> for DistrictView {
     "municipalities": ["019009", "019021", "019023"]
 }))]
 pub struct CreateDistrict {
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     pub authority_id: Uuid,
-    #[schema(min_items = 1, max_items = 8000)]
+    #[schema(min_items = 1, max_items = 8000, value_type = Vec<crate::routes::catalogue::IstatCodeText>)]
     pub municipalities: Vec<String>,
 }
 
@@ -65,10 +69,14 @@ pub struct CreateDistrict {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"municipalities": ["019009", "019021"]}))]
 pub struct UpdateDistrict {
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
     /// Replaces the whole list.
-    #[schema(min_items = 1, max_items = 8000)]
+    #[schema(min_items = 1, max_items = 8000, value_type = Option<Vec<crate::routes::catalogue::IstatCodeText>>)]
     pub municipalities: Option<Vec<String>>,
 }
 
@@ -127,7 +135,7 @@ pub async fn get_district(state: web::Data<AppState>, id: web::Path<Uuid>) -> Re
 #[utoipa::path(
     tag = "districts",
     request_body = CreateDistrict,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     responses((status = 201, description = "Created", body = DistrictView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]

@@ -29,7 +29,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 #[allow(dead_code)]
 pub struct DocumentUpload {
     /// The document type, such as `durc` or `service_charter`.
-    #[schema(example = "durc", max_length = 64)]
+    #[schema(example = "durc", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     document_type: String,
     /// A PDF, or a signed `.p7m` envelope; at most 10 MiB.
     #[schema(value_type = String, format = Binary)]
@@ -87,11 +87,12 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
         let limit = match name.as_str() {
             "document_type" => 64,
             "file" => MAX_DOCUMENT_BYTES,
-            other => {
-                return Err(ApiError::bad_request(
-                    "invalid_multipart",
-                    format!("unknown part `{other}`: send `document_type` and `file`"),
-                ));
+            // Other parts are read and ignored, as form fields a client may add.
+            _ => {
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(multipart_error)?;
+                }
+                continue;
             }
         };
         let filename = field.content_disposition().and_then(|d| d.get_filename().map(str::to_owned));
@@ -143,7 +144,7 @@ fn sniff(upload: &Upload) -> Result<&'static str, ApiError> {
     if p7m && (b.first() == Some(&0x30) || b.starts_with(b"-----BEGIN")) {
         return Ok("application/pkcs7-mime");
     }
-    Err(ApiError::UnsupportedDocumentType)
+    Err(ApiError::invalid_field("file", "only PDF documents and signed .p7m envelopes are accepted"))
 }
 
 /// Stores the bytes, then records the document; returns what was recorded.

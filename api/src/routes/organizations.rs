@@ -105,15 +105,19 @@ impl From<Organization> for OrganizationView {
 }))]
 pub struct CreateOrganization {
     pub kind: OrganizationKindView,
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     #[schema(max_length = 16)]
     pub codice_fiscale: Option<String>,
     #[schema(max_length = 13)]
     pub partita_iva: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub pec: Option<String>,
-    #[schema(max_length = 6)]
+    #[schema(pattern = "^[0-9]{6}$")]
     pub istat_code: Option<String>,
 }
 
@@ -122,9 +126,13 @@ pub struct CreateOrganization {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Consorzio Casalasco Servizi Sociali", "active": true}))]
 pub struct UpdateOrganization {
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub pec: Option<String>,
     pub active: Option<bool>,
 }
@@ -167,7 +175,7 @@ pub async fn list_organizations(
 #[utoipa::path(
     tag = "organizations",
     request_body = CreateOrganization,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     responses((status = 201, description = "Created", body = OrganizationView,
         headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))

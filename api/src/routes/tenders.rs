@@ -81,13 +81,18 @@ pub struct InterventionTerms {
 #[serde(deny_unknown_fields)]
 pub struct RequirementTerms {
     /// Unique within the call; applicants refer to it.
-    #[schema(example = "durc", max_length = 64)]
+    #[schema(example = "durc", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     pub code: String,
     pub category: RequirementCategoryView,
-    #[schema(example = "Regolarità contributiva (DURC) in corso di validità", max_length = 2000)]
+    #[schema(
+        example = "Regolarità contributiva (DURC) in corso di validità",
+        min_length = 3,
+        max_length = 2000,
+        pattern = "\\S"
+    )]
     pub description: String,
     /// When set, a document of this type must be attached; otherwise the applicant declares it.
-    #[schema(example = "durc", max_length = 64)]
+    #[schema(example = "durc", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     pub document_type: Option<String>,
 }
 
@@ -110,15 +115,15 @@ pub struct RequirementTerms {
 }))]
 pub struct TenderInput {
     pub kind: TenderKindView,
-    #[schema(min_length = 3, max_length = 300)]
+    #[schema(min_length = 3, max_length = 300, pattern = "\\S")]
     pub title: String,
     #[serde(default)]
     #[schema(max_length = 20000)]
     pub description: String,
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub reference_code: Option<String>,
     /// The official responsible for the procedure (responsabile del procedimento).
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub responsible_official: String,
     /// Issuing authorities, the receiving one first; the caller's own when left out.
     #[serde(default)]
@@ -130,13 +135,13 @@ pub struct TenderInput {
     pub districts: Vec<Uuid>,
     /// ISTAT codes of municipalities covered.
     #[serde(default)]
-    #[schema(max_items = 8000)]
+    #[schema(max_items = 8000, value_type = Vec<crate::routes::catalogue::IstatCodeText>)]
     pub municipalities: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
     pub interventions: Vec<InterventionTerms>,
     #[serde(default)]
-    #[schema(max_items = 100)]
+    #[schema(max_items = 50)]
     pub requirements: Vec<RequirementTerms>,
     #[schema(example = "2022-05-30T12:00:00+02:00", max_length = 40)]
     pub submission_deadline: String,
@@ -193,23 +198,23 @@ impl TenderInput {
                 TenderKindView::Accreditation => TenderKind::Accreditation,
                 TenderKindView::ProviderList => TenderKind::ProviderList,
             },
-            title: self.title.trim().to_owned(),
+            title: self.title.clone(),
             description: self.description.clone(),
-            reference_code: self.reference_code.as_ref().map(|r| r.trim().to_owned()),
-            responsible_official: self.responsible_official.trim().to_owned(),
+            reference_code: self.reference_code.clone(),
+            responsible_official: self.responsible_official.clone(),
             municipalities,
             interventions,
             requirements: self
                 .requirements
                 .iter()
                 .map(|r| Requirement {
-                    code: r.code.trim().to_owned(),
+                    code: r.code.clone(),
                     category: match r.category {
                         RequirementCategoryView::General => RequirementCategory::General,
                         RequirementCategoryView::Specific => RequirementCategory::Specific,
                     },
-                    description: r.description.trim().to_owned(),
-                    document_type: r.document_type.as_ref().map(|d| d.trim().to_owned()),
+                    description: r.description.clone(),
+                    document_type: r.document_type.clone(),
                 })
                 .collect(),
             submission_deadline: submission.expect("checked"),
@@ -396,7 +401,7 @@ pub async fn list_tenders(
 #[utoipa::path(
     tag = "tenders",
     request_body = TenderInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     responses((status = 201, description = "The draft", body = TenderView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -552,7 +557,7 @@ pub async fn publish_tender(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Errore materiale nei corrispettivi: la procedura sarà ripubblicata"}))]
 pub struct CancelTender {
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(min_length = 3, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -577,10 +582,7 @@ pub async fn cancel_tender(
     if_match: Option<IfMatch>,
     body: Json<CancelTender>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.into_inner().reason.trim().to_owned();
-    if !(3..=2000).contains(&reason.chars().count()) {
-        return Err(ApiError::invalid_field("reason", "3 to 2,000 characters"));
-    }
+    let reason = crate::text("reason", &body.into_inner().reason, 3, 2000)?;
     let done = transition(
         &state,
         &caller,
@@ -604,7 +606,7 @@ pub async fn cancel_tender(
     "submission_deadline": "2022-06-06T12:00:00+02:00"
 }))]
 pub struct AmendmentInput {
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(min_length = 3, max_length = 2000, pattern = "\\S")]
     pub reason: String,
     /// A material amendment asks every provider who already applied to confirm.
     #[serde(default)]
@@ -674,10 +676,14 @@ pub async fn amend_tender(
         submission_deadline: instant("submission_deadline", &body.submission_deadline),
         clarification_deadline: instant("clarification_deadline", &body.clarification_deadline),
     };
-    let reason = body.reason.trim().to_owned();
-    if !(3..=2000).contains(&reason.chars().count()) {
-        errors.push(FieldError::new("reason", "3 to 2,000 characters"));
-    }
+    let reason = match crate::text("reason", &body.reason, 3, 2000) {
+        Ok(r) => r,
+        Err(ApiError::Validation(mut e)) => {
+            errors.append(&mut e);
+            String::new()
+        }
+        Err(other) => return Err(other),
+    };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -873,7 +879,7 @@ pub async fn tender_accreditations(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"question": "Il DURC può essere sostituito da autocertificazione?"}))]
 pub struct QuestionInput {
-    #[schema(min_length = 3, max_length = 4000)]
+    #[schema(min_length = 3, max_length = 4000, pattern = "\\S")]
     pub question: String,
 }
 
@@ -881,7 +887,7 @@ pub struct QuestionInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"answer": "No: il DURC va allegato in corso di validità."}))]
 pub struct AnswerInput {
-    #[schema(min_length = 1, max_length = 8000)]
+    #[schema(min_length = 1, max_length = 8000, pattern = "\\S")]
     pub answer: String,
 }
 
@@ -923,10 +929,7 @@ pub async fn ask_question(
     if caller.role() != Role::ProviderMember {
         return Err(ApiError::Forbidden);
     }
-    let text = body.into_inner().question.trim().to_owned();
-    if !(3..=4000).contains(&text.chars().count()) {
-        return Err(ApiError::invalid_field("question", "3 to 4,000 characters"));
-    }
+    let text = crate::text("question", &body.into_inner().question, 3, 4000)?;
     let now = state.clock.now();
     rules::check_question_allowed(t.status(now), t.terms.clarification_deadline, now)?;
     let (actor, org) = (caller.actor.clone(), caller.organization_id());
@@ -977,10 +980,7 @@ pub async fn answer_question(
 ) -> Result<HttpResponse, ApiError> {
     let (id, question_id) = path.into_inner();
     managed(&state, &caller, id).await?;
-    let text = body.into_inner().answer.trim().to_owned();
-    if !(1..=8000).contains(&text.chars().count()) {
-        return Err(ApiError::invalid_field("answer", "1 to 8,000 characters"));
-    }
+    let text = crate::text("answer", &body.into_inner().answer, 1, 8000)?;
     let (actor, now) = (caller.actor.clone(), state.clock.now());
     let q = state
         .write(move |conn| {

@@ -98,9 +98,13 @@ impl From<User> for UserView {
 }))]
 pub struct CreateUser {
     pub organization_id: Uuid,
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub display_name: String,
     /// 12 to 128 characters.
     #[schema(min_length = 12, max_length = 128)]
@@ -111,7 +115,11 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": false}))]
 pub struct UpdateUser {
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub display_name: Option<String>,
     /// Deactivating ends the user's sessions at once.
     pub active: Option<bool>,
@@ -130,7 +138,11 @@ pub struct UserQuery {
 #[schema(example = json!({"organization_id": "0193a8f0-0000-7000-8000-000000000000", "name": "Protocollo comunale"}))]
 pub struct CreateServiceAccount {
     pub organization_id: Uuid,
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -172,7 +184,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     request_body = CreateUser,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     responses((status = 201, description = "Created", body = UserView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -304,7 +316,7 @@ pub async fn update_user(
 #[utoipa::path(
     tag = "users",
     request_body = CreateServiceAccount,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     responses((status = 201, description = "Created; the secret is in this answer only", body = ServiceAccountCreated, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]

@@ -318,9 +318,10 @@ async fn documents_are_checked_on_the_way_in_and_out(app: TestApp) {
     let path = format!("/api/v1/applications/{application}/documents");
 
     let word = app.upload(&path, &uno, "durc", "durc.docx", b"PK\x03\x04 not a pdf").await;
-    assert_eq!((word.status, word.problem_code()), (415, "unsupported_document_type"));
+    assert_eq!((word.status, word.problem_code()), (422, "validation_failed"));
+    assert_eq!(word.body["errors"][0]["field"], "file");
     let renamed = app.upload(&path, &uno, "durc", "durc.pdf", b"<html>not a pdf</html>").await;
-    assert_eq!(renamed.status, 415, "the bytes decide, not the name");
+    assert_eq!(renamed.status, 422, "the bytes decide, not the name");
     let mut huge = PDF.to_vec();
     huge.resize(10 * 1024 * 1024 + 1, b' ');
     let too_big = app.upload(&path, &uno, "durc", "durc.pdf", &huge).await;

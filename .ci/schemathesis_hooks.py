@@ -1,0 +1,104 @@
+"""Schemathesis hooks for .ci/run: which rejections of schema-valid requests are explained.
+
+schemathesis.toml lets positive_data_acceptance (ST202) take 400, 412 and 422 as answers to
+schema-valid requests, because some validity no JSON Schema can state: an opaque cursor, the
+current ETag, a check digit, an id that must exist, a deadline that must be in the future, one
+field compared with another. The check below takes that back for every other reason: a
+schema-valid request answered 400, 412 or 422 fails unless the problem+json body names one of the
+reasons listed here. Anything else is a constraint the spec could state and does not (a pattern,
+a format, a minLength), or a request the API should accept.
+
+When an endpoint gains a rule of that unstateable kind, add its (field, message) here.
+"""
+
+import re
+
+import schemathesis
+
+# 422 field errors, as (field pattern, message pattern), that no JSON Schema can foresee.
+UNFORESEEABLE_FIELD_ERRORS = [
+    # Check digits, and what an organization of each kind must carry (one schema for all kinds).
+    (r"^codice_fiscale$", r"check character does not match|^a codice fiscale has 16 characters|is not allowed at that position"),
+    (r"^partita_iva$", r"check digit does not match|^a partita IVA has exactly 11 digits"),
+    (r"^(codice_fiscale|partita_iva|pec|istat_code)$", r"^required for a|^a PEC address is required|^only a municipality has|^an organization's codice fiscale has 11 digits"),
+    # RFC 5322 validity as this API reads it, which `format: email` validators may read otherwise.
+    (r"^(pec|email)$", r"^not an e-mail address"),
+    # Ids, codes and passwords that must match what is stored.
+    (r"^organization_id$", r"^no such organization$|^the platform has no service accounts$"),
+    (r"^authority_id$", r"^no authority has this id$"),
+    (r"^authorities(\.\d+)?$", r"^no authority has this id$|^your own authority must be among|^each authority once$"),
+    (r"^districts\.\d+$", r"^no district has this id$"),
+    (r"^istat_code$", r"^no municipality has ISTAT code"),
+    (r"^municipalities$", r"^unknown ISTAT codes"),
+    (r"^current_password$", r"^the current password is wrong$"),
+    (r"^interventions\.\d+\.code$", r"is not in the service catalogue$"),
+    (r"^interventions\.\d+\.unit$", r" is measured in "),
+    # An application refers to the call's own terms.
+    (r"^scope\.\d+\.(intervention|municipality)$", r"^not an? (intervention|municipality) of this call$"),
+    (r"^scope\.\d+$", r"^not offered by this application$"),
+    (r"^declarations\.\d+\.requirement_code$", r"^not a requirement of this call$|^this requirement is met with a document"),
+    (r"^requirements\.", r"^attach a document of type |^declare: "),
+    # What a file holds, read from its bytes.
+    (r"^file$", r"^only PDF documents"),
+    # The clock, and calendar dates (a pattern cannot tell 2022-02-30 from 2022-02-28).
+    (r"^submission_deadline$", r"^must be in the future when the call is published$"),
+    (r"^due_at$", r"^must be in the future$|^give either due_at or due_in_days$"),
+    (r"^(submission_deadline|clarification_deadline|due_at)$", r"^expected a date and time"),
+    # What publishing needs, whatever the draft held.
+    (r"^(interventions|municipalities|requirements)$", r"^a call (accredits|covers|states) at least one"),
+    # One field against another, or against the stored record.
+    (r"^clarification_deadline$", r"^must not be after the submission deadline$"),
+    (r"^validity_to$", r"^must not be before validity_from$"),
+    (r"^changes$", r"^the amendment changes nothing$"),
+    (r"^scope$", r"^admit at least one offered item"),
+    # Objects in a list unique by one of their fields (uniqueItems compares whole items).
+    (r"^interventions$", r"^each intervention once$"),
+    (r"^(requirements|declarations)$", r"^each requirement( code)? once$"),
+]
+
+# JSON Schema's `integer` is a value: 7.0 is one. serde reads only 7 as an integer, and no schema
+# can ask for the number to be written without a fraction.
+INTEGRAL_FLOAT = re.compile(r"invalid type: floating point `-?\d+\.0`, expected [iu]\d+")
+
+
+def _explained(status, problem):
+    code = problem.get("code")
+    if status == 400:
+        # Only cursors the API handed out are valid.
+        if code == "invalid_cursor":
+            return True
+        return code == "invalid_body" and bool(INTEGRAL_FLOAT.search(problem.get("detail", "")))
+    if status == 412:
+        # If-Match must name the current version, which changes as the data does.
+        return code == "stale_version"
+    errors = problem.get("errors") or []
+    return (
+        code == "validation_failed"
+        and bool(errors)
+        and all(
+            any(
+                re.search(field, e.get("field", "")) and re.search(pattern, e.get("message", ""))
+                for field, pattern in UNFORESEEABLE_FIELD_ERRORS
+            )
+            for e in errors
+        )
+    )
+
+
+@schemathesis.check
+def valid_data_rejected_without_reason(ctx, response, case):
+    """A schema-valid request answered 400, 412 or 422 for a reason the schema could have stated."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return None
+    if response.status_code not in (400, 412, 422):
+        return None
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if isinstance(problem, dict) and _explained(response.status_code, problem):
+        return None
+    raise AssertionError(
+        f"Schema-valid request answered {response.status_code} for a reason the schema could state "
+        f"(add the constraint to the spec, or accept the request): {response.text[:500]}"
+    )
