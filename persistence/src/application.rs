@@ -381,6 +381,8 @@ pub struct ApplicationFilter {
     pub tender_id: Option<Uuid>,
     pub provider_id: Option<Uuid>,
     pub status: Option<ApplicationStatus>,
+    /// Leaves drafts out.
+    pub received_only: bool,
 }
 
 pub fn list(
@@ -397,6 +399,9 @@ pub fn list(
     }
     if let Some(s) = filter.status {
         query = query.filter(applications::status.eq(s.as_str()));
+    }
+    if filter.received_only {
+        query = query.filter(applications::status.ne(ApplicationStatus::Draft.as_str()));
     }
     if let Some(after) = &page.after {
         query = query.filter(applications::id.gt(after.clone()));

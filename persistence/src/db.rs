@@ -133,6 +133,9 @@ impl Db {
         };
         let pool = Pool::builder()
             .max_size(options.max_size)
+            // Connections open as needed: eight opening at once on a new SQLite file would race
+            // to switch it to WAL, and some would fail ("database is locked") before retrying.
+            .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
             .build(Manager { backend, target })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;

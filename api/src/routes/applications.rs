@@ -300,7 +300,9 @@ async fn accessible(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Appl
         })
         .await?;
     let org = caller.organization_id();
-    if caller.is_admin() || app.provider_id == org || t.is_issued_by(org) {
+    // A draft is the provider's own until submitted: the authority does not read offers early.
+    let received = app.status != ApplicationStatus::Draft;
+    if app.provider_id == org || (received && (caller.is_admin() || t.is_issued_by(org))) {
         Ok((app, t))
     } else {
         Err(ApiError::NotFound)
@@ -383,7 +385,8 @@ pub struct ApplicationQuery {
 
 /// List a call's applications
 ///
-/// Staff of the issuing authorities see all; a provider sees its own.
+/// Staff of the issuing authorities see every application once submitted (drafts stay the
+/// provider's own); a provider sees its own.
 #[utoipa::path(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The call's id"), PageQuery, ApplicationQuery),
@@ -408,7 +411,13 @@ pub async fn list_applications(
     } else {
         return Err(ApiError::NotFound);
     };
-    let filter = ApplicationFilter { tender_id: Some(tender_id), provider_id, status: query.status.map(Into::into) };
+    let filter = ApplicationFilter {
+        tender_id: Some(tender_id),
+        provider_id,
+        status: query.status.map(Into::into),
+        // Others than the provider see applications once submitted, never drafts.
+        received_only: provider_id.is_none(),
+    };
     let paged = state.read(move |conn| Ok(application::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
 }

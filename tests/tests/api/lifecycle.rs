@@ -56,8 +56,13 @@ async fn every_forbidden_transition_is_a_409_with_a_stable_code(app: TestApp) {
             .await;
     attach(&app, &uno, &application, "durc").await;
     let path = |action: &str| format!("/api/v1/applications/{application}/{action}");
-    conflict(app.post(&path("admit"), Some(&asc), json!({})).await, "tender_not_closed");
+    assert_eq!(
+        app.post(&path("admit"), Some(&asc), json!({})).await.status,
+        404,
+        "a draft is not the authority's to see"
+    );
     assert_eq!(submit(&app, &uno, &application).await.status, 200);
+    conflict(app.post(&path("admit"), Some(&asc), json!({})).await, "tender_not_closed");
     conflict(submit(&app, &uno, &application).await, "application_wrong_status");
     let etag =
         app.get(&format!("/api/v1/applications/{application}"), Some(&uno)).await.header("etag").unwrap().to_owned();
@@ -220,9 +225,16 @@ async fn another_providers_application_is_404_everywhere(app: TestApp) {
     // The owner's application is untouched.
     let still = app.get(&format!("/api/v1/applications/{theirs}"), Some(&due)).await;
     assert_eq!((still.body["status"].as_str(), still.body["version"].as_i64()), (Some("draft"), Some(1)));
-    // Staff of the other district's authority issuing the call see both.
-    let all = app.get(&format!("/api/v1/tenders/{id}/applications"), Some(&app.token(demo::CONCASS).await)).await;
-    assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
+    // Staff of the issuing authorities do not read drafts: offers are the provider's until submitted.
+    let concass = app.token(demo::CONCASS).await;
+    let seen = app.get(&format!("/api/v1/tenders/{id}/applications"), Some(&concass)).await;
+    assert_eq!(seen.body["items"], json!([]));
+    assert_eq!(app.get(&format!("/api/v1/applications/{theirs}"), Some(&concass)).await.status, 404);
+    assert_eq!(submit(&app, &due, &theirs).await.status, 200);
+    let seen = app.get(&format!("/api/v1/tenders/{id}/applications"), Some(&concass)).await;
+    let ids: Vec<&str> = seen.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [theirs.as_str()]);
+    assert_eq!(app.get(&format!("/api/v1/applications/{theirs}"), Some(&concass)).await.status, 200);
 }
 
 async fn twenty_concurrent_submissions_get_twenty_consecutive_protocol_numbers(app: TestApp) {
