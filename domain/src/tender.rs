@@ -234,8 +234,11 @@ impl TenderTerms {
             if !(3..=2000).contains(&len(&r.description)) {
                 c.push(&format!("requirements.{i}.description"), "3 to 2,000 characters");
             }
-            if r.document_type.as_deref().is_some_and(|d| !(1..=64).contains(&len(d))) {
-                c.push(&format!("requirements.{i}.document_type"), "1 to 64 characters");
+            if r.document_type
+                .as_deref()
+                .is_some_and(|d| !(1..=64).contains(&len(d)) || d.contains(char::is_whitespace))
+            {
+                c.push(&format!("requirements.{i}.document_type"), "1 to 64 characters, no spaces");
             }
         }
         c.finish()

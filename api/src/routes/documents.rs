@@ -24,17 +24,39 @@ use crate::storage::sha256_hex;
 /// The largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
-/// A document upload: its type (as the call names it, such as `durc`) and the file.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct DocumentUpload {
-    /// The document type, such as `durc` or `service_charter`.
-    #[schema(example = "durc", min_length = 1, max_length = 64, pattern = "^\\S+$")]
-    document_type: String,
-    /// A PDF, or a signed `.p7m` envelope; at most 10 MiB.
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
+/// The schema of a document upload: its type (as the call names it, such as `durc`) and the
+/// file, nothing else. Written by hand: the derive cannot state `additionalProperties: false`.
+pub struct DocumentUpload;
+
+impl utoipa::PartialSchema for DocumentUpload {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .property(
+                "document_type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("The document type, such as `durc` or `service_charter`"))
+                    .min_length(Some(1))
+                    .max_length(Some(64))
+                    .pattern(Some("^\\S+$"))
+                    .examples(["durc"]),
+            )
+            .required("document_type")
+            .property(
+                "file",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .description(Some("A PDF, or a signed `.p7m` envelope; at most 10 MiB")),
+            )
+            .required("file")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
 }
+
+impl ToSchema for DocumentUpload {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentView {
