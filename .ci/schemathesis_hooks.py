@@ -71,6 +71,10 @@ def _explained(status, problem):
     if status == 412:
         # If-Match must name the current version, which changes as the data does.
         return code == "stale_version"
+    # An Idempotency-Key names the first request sent with it: a later, different request with the
+    # same key depends on what came before, not on anything a schema can say.
+    if status == 422 and code == "idempotency_key_reused":
+        return True
     errors = problem.get("errors") or []
     return (
         code == "validation_failed"

@@ -81,6 +81,8 @@ pub async fn list_audit_events(
     caller.require_admin()?;
     let page = page.page()?;
     let query = query.into_inner();
+    crate::pagination::bounded("entity_type", query.entity_type.as_deref(), 64)?;
+    crate::pagination::bounded("entity_id", query.entity_id.as_deref(), 64)?;
     let filter =
         AuditFilter { entity_type: query.entity_type, entity_id: query.entity_id, actor_user_id: query.actor_user_id };
     let paged = state.read(move |conn| Ok(audit::list(conn, &filter, &page)?)).await?;
