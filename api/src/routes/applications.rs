@@ -536,7 +536,7 @@ pub async fn list_application_documents(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application's id"), ("document_id" = Uuid, Path, description = "The document's id")),
     responses(
-        (status = 200, description = "The document", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The document: a PDF or a signed .p7m envelope", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/pkcs7-mime"))),
         ReadErrors,
         (status = 500, description = "The stored bytes no longer match their hash", body = crate::error::Problem, content_type = "application/problem+json")
     ),
