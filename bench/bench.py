@@ -7,6 +7,7 @@ file into the run's work directory and the `report` step turns them into a table
     bench.py seed    BASE OUT N                    N applications: create a draft, submit it (sequential)
     bench.py walk    BASE OUT REPS EXPECTED        walk every page of 200, REPS times
     bench.py page    BASE OUT EXPECTED             check the first page answers 200 with EXPECTED items
+    bench.py targets BASE OUT                      pick the submitted application for the GET runs, check both GETs
     bench.py drafts  BASE OUT N FILE               N fresh drafts (4 client threads), ids into FILE
     bench.py verify  BASE OUT                      after the submits: statuses and protocol numbers
     bench.py wrk     WRK_STDOUT OUT_JSON           pull the JSON line the Lua `done` printed
@@ -213,6 +214,33 @@ def cmd_page(base, out, expected):
     write_json(out, "page.json", {"bytes": size, "items": len(page["items"])})
 
 
+def cmd_targets(base, out):
+    """What the GET runs read: the one application of the call in status submitted (the last one
+    seeded), read by its provider, and the published call, read without a token. Both must answer
+    200 with the right resource before wrk is pointed at them. Writes app.id and targets.json."""
+    s = read_json(out, "setup.json")
+    items, _ = walk_once(Api(base, s["staff"]), s["tender"])
+    submitted = [i["id"] for i in items if i["status"] == "submitted"]
+    if len(submitted) != 1:
+        raise SystemExit(f"bench: {len(submitted)} applications in status submitted before the GET runs, expected 1")
+    app_id = submitted[0]
+    status, app, headers = Api(base, s["provider"]).call("GET", f"/api/v1/applications/{app_id}")
+    if status != 200 or not isinstance(app, dict) or app.get("id") != app_id or app.get("status") != "submitted":
+        raise SystemExit(f"bench: GET /api/v1/applications/{app_id} as the provider: {status} {str(app)[:300]}")
+    status, call, _ = Api(base).call("GET", f"/api/v1/tenders/{s['tender']}")
+    if status != 200 or not isinstance(call, dict) or call.get("id") != s["tender"]:
+        raise SystemExit(f"bench: GET /api/v1/tenders/{s['tender']} without a token: {status} {str(call)[:300]}")
+    # An anonymous read of the application must be refused, or the authenticated run measures nothing.
+    status, _, _ = Api(base).call("GET", f"/api/v1/applications/{app_id}")
+    if status != 401:
+        raise SystemExit(f"bench: GET /api/v1/applications/{app_id} without a token answered {status}, expected 401")
+    with open(os.path.join(out, "app.id"), "w") as f:
+        f.write(app_id)
+    write_json(out, "targets.json", {"application": app_id, "application_bytes": len(json.dumps(app)),
+                                     "tender": s["tender"], "tender_bytes": len(json.dumps(call))})
+    print(f"bench: GET targets: application {app_id} (submitted), call {s['tender']}")
+
+
 def cmd_drafts(base, out, n, path):
     s = read_json(out, "setup.json")
     ids, errors, lock = [], [], threading.Lock()
@@ -373,6 +401,18 @@ def cmd_report(work, md_path):
     row(f"wrk first page (limit=200), 2 threads 8 conns {meta['list_seconds']} s: req/s", wrk_rps("wrk_list"))
     row("  latency p50 / p90 / p99 / max ms", wrk_lat("wrk_list"))
     row("  requests, errors", lambda r: f"{r['wrk_list']['requests']}, " + wrk_errors("wrk_list")(r))
+    get_s = meta.get("get_seconds", "-")
+    for title, prefix, path, size in (
+            ("**GET one application (its provider, authenticated)**", "wrk_get_app",
+             "/applications/{id}", "application_bytes"),
+            ("**GET one call (public, no token)**", "wrk_get_call", "/tenders/{id}", "tender_bytes")):
+        rows.append((title, ["" for _ in cols]))
+        row("  response body size, bytes", lambda r, size=size: f"{r['targets'][size]}")
+        for suffix, label in (("_1", "1 thread 1 conn"), ("_8", "2 threads 8 conns")):
+            key = prefix + suffix
+            row(f"wrk GET {path}, {label} {get_s} s: req/s", wrk_rps(key))
+            row("  latency p50 / p90 / p99 / max ms", wrk_lat(key))
+            row("  requests, errors", lambda r, key=key: f"{r[key]['requests']}, " + wrk_errors(key)(r))
     rows.append(("**Submit one application**", ["" for _ in cols]))
     for key, label in (("wrk_submit_1", "1 thread 1 conn"), ("wrk_submit_8", "2 threads 8 conns")):
         row(f"wrk submit, {label}: submits/s", wrk_rps(key))
@@ -384,7 +424,8 @@ def cmd_report(work, md_path):
         f"{r['verify']['protocols']} unique, gap-free ({r['verify']['first']}..{r['verify']['last']})")
     rows.append(("**Server memory (RSS, MiB)**", ["" for _ in cols]))
     for phase, label in (("ready", "after start (VmRSS)"), ("seeded", "peak after seeding (VmHWM)"),
-                         ("listed", "peak after list runs"), ("submitted", "peak after submit runs (end)"),
+                         ("listed", "peak after list runs"), ("got", "peak after GET runs"),
+                         ("submitted", "peak after submit runs (end)"),
                          ("end_rss", "VmRSS at the end")):
         def mem(r, phase=phase):
             m = r["memory"]
@@ -413,7 +454,8 @@ def cmd_report(work, md_path):
 
     notes = []
     for n, r in dbs:
-        for k in ("wrk_list", "wrk_submit_1", "wrk_submit_8"):
+        for k in ("wrk_list", "wrk_get_app_1", "wrk_get_app_8", "wrk_get_call_1", "wrk_get_call_8",
+                  "wrk_submit_1", "wrk_submit_8"):
             w = r.get(k)
             if w and w.get("non200"):
                 notes.append(f"- {n} {k}: non-200 answers {w['statuses']}" +
@@ -448,6 +490,9 @@ def cmd_report(work, md_path):
         f"- server: AMBITO_WORKERS default ({meta['nproc']}), pool 8; wrk and the server share the same cores",
         f"- submit runs: {meta['n1']} drafts with 1 thread/1 connection, {meta['n8']} with 2 threads/8 connections;"
         " each draft submitted exactly once",
+        f"- GET runs: {meta.get('get_seconds', '-')} s each with 1 thread/1 connection and with 2 threads/8 connections,"
+        " the same resource in every request (the call's one submitted application, read by its provider;"
+        " the published call, read without a token)",
         f"- total run time: {meta.get('elapsed', '-')} s; load average (1/5/15 min) at start "
         f"{' '.join(meta.get('load_start', []))}, at end {' '.join(meta.get('load_end', []))}",
         "",
@@ -479,6 +524,8 @@ def main():
         cmd_walk(args[0], args[1], int(args[2]), int(args[3]))
     elif cmd == "page":
         cmd_page(args[0], args[1], int(args[2]))
+    elif cmd == "targets":
+        cmd_targets(args[0], args[1])
     elif cmd == "drafts":
         cmd_drafts(args[0], args[1], int(args[2]), args[3])
     elif cmd == "verify":

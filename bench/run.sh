@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the release build over loopback, on SQLite and on PostgreSQL:
-# listing the 1,000 applications of a call, and submitting applications.
+# listing the 1,000 applications of a call, reading one application and one call, and
+# submitting applications.
 #
 #   bash bench/run.sh
 #
@@ -13,9 +14,11 @@
 #                          and dropped.
 #   BENCH_DBS              which databases, default "sqlite postgres"
 #   BENCH_SKIP_BUILD=1     use target/release/ambito as it is (default: cargo build --release first)
+#   CARGO_TARGET_DIR       honoured: the binary is taken from $CARGO_TARGET_DIR/release/ambito
 #   BENCH_SEED             applications seeded (default 1000)
 #   BENCH_WALKS            timed walks of all pages (default 20)
 #   BENCH_LIST_SECONDS     duration of the wrk list run (default 20)
+#   BENCH_GET_SECONDS      duration of each of the four wrk GET runs (default 10)
 #   BENCH_SUBMIT_1         drafts submitted with 1 thread / 1 connection (default 1000)
 #   BENCH_SUBMIT_8         drafts submitted with 2 threads / 8 connections (default 2000)
 #   BENCH_SUBMIT_MAX_SECONDS  upper bound of each submit run (default 60)
@@ -31,6 +34,7 @@ dbs=${BENCH_DBS:-sqlite postgres}
 seed_n=${BENCH_SEED:-1000}
 walks=${BENCH_WALKS:-20}
 list_seconds=${BENCH_LIST_SECONDS:-20}
+get_seconds=${BENCH_GET_SECONDS:-10}
 n1=${BENCH_SUBMIT_1:-1000}
 n8=${BENCH_SUBMIT_8:-2000}
 submit_max=${BENCH_SUBMIT_MAX_SECONDS:-60}
@@ -55,15 +59,16 @@ if [[ " $dbs " == *" postgres "* ]]; then
 fi
 
 # ------------------------------------------------------------------ build
+target_dir=${CARGO_TARGET_DIR:-target}
 if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
     say "cargo build --release -p ambito-api"
     cargo build --release -q -p ambito-api
 fi
-[[ -x target/release/ambito ]] || die "no target/release/ambito (cargo build --release -p ambito-api)"
+[[ -x $target_dir/release/ambito ]] || die "no $target_dir/release/ambito (cargo build --release -p ambito-api)"
 
 work=$(mktemp -d /tmp/ambito-bench.XXXXXX)
 # A copy, so that a rebuild by someone else during the run does not change what is measured.
-cp target/release/ambito "$work/ambito"
+cp "$target_dir/release/ambito" "$work/ambito"
 bin=$work/ambito
 
 server_pid=
@@ -95,7 +100,12 @@ trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ machine and build
 commit=$(git rev-parse --short HEAD)
-[[ -z $(git status --porcelain --untracked-files=no 2>/dev/null) ]] || commit="$commit+uncommitted changes"
+# Changes to the benchmark itself do not change what is measured: said apart from the others.
+if [[ -n $(git status --porcelain --untracked-files=no -- . ':(exclude)bench' 2>/dev/null) ]]; then
+    commit="$commit+uncommitted changes"
+elif [[ -n $(git status --porcelain -- bench 2>/dev/null) ]]; then
+    commit="$commit, bench/ modified"
+fi
 pg_version=-
 if [[ " $dbs " == *" postgres "* ]]; then
     pg_version=$(psql "$pg_base/postgres" -qAt -c 'show server_version' 2>/dev/null || echo unreachable)
@@ -112,14 +122,15 @@ json.dump({
     "date": "$(date -u +'%Y-%m-%d %H:%M:%S UTC')",
     "commit": "$commit",
     "profile": "release",
-    "binary": "target/release/ambito",
+    "binary": "$target_dir/release/ambito",
     "nproc": os.cpu_count(),
     "cpu": cpu,
     "mem": "MemTotal " + mem,
     "wrk": "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)",
     "pg_version": "$pg_version",
     "load_start": open("/proc/loadavg").read().split()[0:3],
-    "n1": $n1, "n8": $n8, "list_seconds": $list_seconds, "walks": $walks, "seed": $seed_n,
+    "n1": $n1, "n8": $n8, "list_seconds": $list_seconds, "get_seconds": $get_seconds,
+    "walks": $walks, "seed": $seed_n,
 }, open(sys.argv[1], "w"), indent=1)
 PY
 
@@ -144,6 +155,20 @@ run_submit_wrk() { # name threads connections ids_file
         fi
         sleep 0.05
     done
+    wait "$wrk_pid" || die "wrk $name failed: $(cat "$dbdir/$name.err")"
+    wrk_pid=
+    python3 "$bench/bench.py" wrk "$dbdir/$name.out" "$dbdir/$name.json"
+    grep -E 'Requests/sec|Non-2xx|Socket errors' "$dbdir/$name.out" | sed 's/^/bench:   wrk: /' || true
+}
+
+# wrk for the GET runs: a fixed duration, one static request; TOKEN empty for an anonymous read.
+# The token goes through the environment (lua/get.lua reads BENCH_TOKEN), not wrk's command line.
+run_get_wrk() { # name threads connections url token
+    local name=$1 threads=$2 conns=$3 url=$4 token=$5
+    say "wrk $name: $threads threads, $conns connections, ${get_seconds}s${token:+ (authenticated)}"
+    BENCH_TOKEN=$token wrk -t"$threads" -c"$conns" -d"${get_seconds}s" --timeout 10s --latency \
+        -s "$bench/lua/get.lua" "$url" >"$dbdir/$name.out" 2>"$dbdir/$name.err" &
+    wrk_pid=$!
     wait "$wrk_pid" || die "wrk $name failed: $(cat "$dbdir/$name.err")"
     wrk_pid=
     python3 "$bench/bench.py" wrk "$dbdir/$name.out" "$dbdir/$name.json"
@@ -201,7 +226,18 @@ run_db() { # name database_url
     grep -E 'Requests/sec|Non-2xx|Socket errors' "$dbdir/wrk_list.out" | sed 's/^/bench:   wrk: /' || true
     local m_listed; m_listed=$(kib VmHWM)
 
-    # 3. Submit: fresh drafts first (not timed), then wrk submits each exactly once.
+    # 3. GET one application (as its provider) and the published call (no token), each with
+    #    1 thread / 1 connection and 2 threads / 8 connections. The application is the one in
+    #    status submitted (the last seeded); the submit runs below only start afterwards.
+    python3 "$bench/bench.py" targets "$base" "$dbdir"
+    local app; app=$(cat "$dbdir/app.id")
+    run_get_wrk wrk_get_app_1 1 1 "$base/api/v1/applications/$app" "$provider_token"
+    run_get_wrk wrk_get_app_8 2 8 "$base/api/v1/applications/$app" "$provider_token"
+    run_get_wrk wrk_get_call_1 1 1 "$base/api/v1/tenders/$tender" ""
+    run_get_wrk wrk_get_call_8 2 8 "$base/api/v1/tenders/$tender" ""
+    local m_got; m_got=$(kib VmHWM)
+
+    # 4. Submit: fresh drafts first (not timed), then wrk submits each exactly once.
     python3 "$bench/bench.py" drafts "$base" "$dbdir" "$n1" "$dbdir/ids_1.txt"
     python3 "$bench/bench.py" drafts "$base" "$dbdir" "$n8" "$dbdir/ids_8.txt"
     run_submit_wrk wrk_submit_1 1 1 "$dbdir/ids_1.txt"
@@ -218,7 +254,7 @@ run_db() { # name database_url
         | grep -vE '"message":"(DEMO MODE|demo accounts)' >"$dbdir/warnings.log" || true
     warn_lines=$(grep -c . "$dbdir/warnings.log" || true)
     cat >"$dbdir/memory.json" <<JSON
-{"ready": $m_ready, "seeded": $m_seeded, "listed": $m_listed, "submitted": $m_submitted,
+{"ready": $m_ready, "seeded": $m_seeded, "listed": $m_listed, "got": $m_got, "submitted": $m_submitted,
  "submitted_rss": $m_submitted_rss, "log_lines": $log_lines, "warn_error_lines": $warn_lines}
 JSON
     head -3 "$dbdir/warnings.log" >"$dbdir/warnings.txt"

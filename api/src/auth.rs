@@ -7,9 +7,13 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::error::ApiError;
+use crate::request_id::RequestId;
+use crate::{AppState, blocking};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use ambito_domain::{OrganizationKind, Password, Role};
-use ambito_persistence::{Actor, session, user::User};
+use ambito_domain::access::{self, Actor};
+use ambito_domain::{OrganizationId, Password, Role, SessionId};
+use ambito_persistence::{Origin, session, user::User};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use base64::Engine;
 use chrono::Utc;
@@ -18,11 +22,6 @@ use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use uuid::Uuid;
-
-use crate::error::ApiError;
-use crate::request_id::RequestId;
-use crate::{AppState, blocking};
 
 const ISSUER: &str = "ambito";
 const AUDIENCE: &str = "ambito-api";
@@ -38,13 +37,13 @@ pub struct Tokens {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: Uuid,
+    pub sub: ambito_domain::UserId,
     /// The session (token family) the token belongs to: logging out ends it.
-    pub sid: Uuid,
+    pub sid: SessionId,
     /// The user's token version when issued: a password change or deactivation moves it on.
     pub ver: i64,
     pub role: Role,
-    pub org: Uuid,
+    pub org: OrganizationId,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -72,7 +71,7 @@ impl Tokens {
 
     /// Signs an access token. Its validity is real time, whatever the service's (injectable)
     /// business clock says: jsonwebtoken checks `exp` and `nbf` against the system clock.
-    pub fn issue(&self, user: &User, session_id: Uuid) -> Result<String, ApiError> {
+    pub fn issue(&self, user: &User, session_id: SessionId) -> Result<String, ApiError> {
         let now = Utc::now();
         let claims = Claims {
             sub: user.id,
@@ -188,41 +187,33 @@ fn dummy_hash() -> &'static str {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
-    pub session_id: Uuid,
+    pub session_id: SessionId,
+    /// Who acts, as the access policy knows them.
     pub actor: Actor,
+    /// Who acts and in which request, as the audit trail records it.
+    pub origin: Origin,
 }
 
 impl Caller {
-    pub fn role(&self) -> Role {
-        self.user.role
-    }
-
-    pub fn organization_id(&self) -> Uuid {
+    pub fn organization_id(&self) -> OrganizationId {
         self.user.organization_id
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.user.role == Role::Admin
     }
 
     /// Refuses the request unless the caller is a platform admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() { Ok(()) } else { Err(ApiError::Forbidden) }
-    }
-
-    /// Whether the caller may see things that belong to `organization`.
-    pub fn sees(&self, organization: Uuid) -> bool {
-        self.is_admin() || self.organization_id() == organization
-    }
-
-    pub fn organization_kind(&self) -> OrganizationKind {
-        self.user.role.organization_kind()
+        Ok(access::platform_administration(&self.actor).require()?)
     }
 }
 
 /// The caller on endpoints that are public but show more to some: no `Authorization` header
 /// means anonymous; a header with a bad token is still refused.
 pub struct MaybeCaller(pub Option<Caller>);
+
+impl MaybeCaller {
+    pub fn actor(&self) -> Option<Actor> {
+        self.0.as_ref().map(|c| c.actor)
+    }
+}
 
 impl FromRequest for MaybeCaller {
     type Error = ApiError;
@@ -270,8 +261,9 @@ impl FromRequest for Caller {
                 detail: "the session of this access token has ended: log in again",
             })?;
             tracing::Span::current().record("user_id", tracing::field::display(user.id));
-            let actor = Actor { user_id: Some(user.id), organization_id: Some(user.organization_id), request_id };
-            Ok(Caller { user, session_id: claims.sid, actor })
+            let actor = Actor { user: user.id, organization: user.organization_id, role: user.role };
+            let origin = Origin::of(&actor, request_id);
+            Ok(Caller { user, session_id: claims.sid, actor, origin })
         })
     }
 }
@@ -302,8 +294,8 @@ mod tests {
         let tokens =
             Tokens::new(b"0123456789abcdef0123456789abcdef", chrono::Duration::minutes(5), chrono::Duration::days(1));
         let user = User {
-            id: Uuid::now_v7(),
-            organization_id: Uuid::now_v7(),
+            id: ambito_domain::UserId::new(),
+            organization_id: OrganizationId::new(),
             kind: ambito_persistence::user::UserKind::Person,
             login: "a@b.it".into(),
             display_name: "A".into(),
@@ -314,7 +306,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
-        let session = Uuid::now_v7();
+        let session = SessionId::new();
         let token = tokens.issue(&user, session).unwrap();
         let claims = tokens.verify(&token).unwrap();
         assert_eq!((claims.sub, claims.sid, claims.ver, claims.role), (user.id, session, 3, Role::Municipality));

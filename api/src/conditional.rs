@@ -33,12 +33,21 @@ pub enum IfMatch {
 
 impl IfMatch {
     /// The version to compare against, given the stored one.
-    pub fn expected(self, current: i64) -> i64 {
+    fn expected(self, current: i64) -> i64 {
         match self {
             Self::Any => current,
             Self::Version(v) => v,
             Self::Never => -1,
         }
+    }
+}
+
+/// The one check of `If-Match` against the version a change was loaded at: a stale tag is 412.
+/// Without `If-Match` (where it is optional) the change applies to the current version.
+pub fn precondition(if_match: Option<IfMatch>, current: i64) -> Result<(), ApiError> {
+    match if_match.map(|m| m.expected(current)) {
+        Some(expected) if expected != current => Err(ApiError::Stale),
+        _ => Ok(()),
     }
 }
 

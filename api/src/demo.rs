@@ -5,7 +5,7 @@
 use ambito_domain::{Name, NewOrganization, OrganizationFields, OrganizationKind, Password, Role};
 use ambito_persistence::district::{self, NewDistrict};
 use ambito_persistence::user::{self, NewUser, UserKind};
-use ambito_persistence::{Actor, Db, DbConnection, StoreError, municipality, organization};
+use ambito_persistence::{Db, DbConnection, Origin, StoreError, municipality, organization};
 
 use crate::auth::{hash_now, random_secret};
 use crate::error::ApiError;
@@ -178,7 +178,7 @@ pub fn seed(db: &Db, password: Option<&str>) -> Result<Vec<DemoAccount>, ApiErro
         let hash = hash_now(&password)?;
         accounts.push((login, person, org, password, hash));
     }
-    let actor = Actor::system();
+    let actor = Origin::system();
     db.write(|conn| -> Result<Vec<DemoAccount>, ApiError> {
         let platform = organization::platform(conn, &actor)?;
         let mut created = Vec::new();
@@ -230,7 +230,7 @@ pub fn seed(db: &Db, password: Option<&str>) -> Result<Vec<DemoAccount>, ApiErro
 fn demo_district(
     conn: &mut DbConnection,
     name: &str,
-    authority: uuid::Uuid,
+    authority: ambito_domain::OrganizationId,
     names: &[&str],
 ) -> Result<NewDistrict, StoreError> {
     let mut codes = Vec::new();

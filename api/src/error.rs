@@ -3,8 +3,21 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use ambito_domain::access::Denied;
+use ambito_domain::accreditation::AccreditationError;
+use ambito_domain::application::ApplicationError;
+use ambito_domain::beneficiary::BeneficiaryError;
+use ambito_domain::delivery_report::ReportError;
+use ambito_domain::measure::MeasureError;
+use ambito_domain::mediation::MediationError;
+use ambito_domain::patto::PattoError;
+use ambito_domain::requirement::RequirementError;
+use ambito_domain::rome::in_rome;
+use ambito_domain::service_request::ServiceRequestError;
+use ambito_domain::tender::TenderError;
 use ambito_domain::{FieldError, Invalid};
 use ambito_persistence::StoreError;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -204,21 +217,241 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<ambito_domain::tender::TenderError> for ApiError {
-    fn from(e: ambito_domain::tender::TenderError) -> Self {
-        Self::Conflict { code: e.code(), detail: e.to_string() }
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        match e {
+            Denied::Forbidden => Self::Forbidden,
+            Denied::NotFound => Self::NotFound,
+        }
     }
 }
 
-impl From<ambito_domain::application::ApplicationError> for ApiError {
-    fn from(e: ambito_domain::application::ApplicationError) -> Self {
-        Self::Conflict { code: e.code(), detail: e.to_string() }
+/// An instant as the calls state them: Rome time with its offset.
+fn rome(t: DateTime<Utc>) -> String {
+    in_rome(t).to_rfc3339()
+}
+
+impl From<TenderError> for ApiError {
+    fn from(e: TenderError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            TenderError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            TenderError::NotDraft(s) => {
+                format!("the call is {s}: only a draft can be changed; after publication, record an amendment")
+            }
+            TenderError::NotOpen(s) => format!("the call is {s}: this needs a call open for submissions"),
+            TenderError::NotClosed(s) => {
+                format!("the call is {s}: it can be concluded only once its submission deadline has passed")
+            }
+            TenderError::NotCancellable(s) => format!("the call is {s}: only a draft or an open call can be cancelled"),
+            TenderError::ClarificationsClosed { deadline } => {
+                format!("questions closed at the clarification deadline, {} (Europe/Rome)", rome(deadline))
+            }
+            TenderError::DeadlineEarlier { current, .. } => {
+                format!("an amendment may move the deadline later, not earlier: it is {} (Europe/Rome)", rome(current))
+            }
+            TenderError::ApplicationsPending(n) => format!("{n} applications still await a decision"),
+            TenderError::NotPublished(s) => format!("the call is {s}: questions are answered once it is published"),
+            TenderError::NotConcluded(s) => {
+                format!("the call is {s}: a new round opens once the last one is concluded")
+            }
+            TenderError::NotAList => "only a provider list is filled in successive rounds".to_owned(),
+            TenderError::ListExpired { on } => format!("the list's validity ended on {on}: it takes no new round"),
+        };
+        Self::Conflict { code, detail }
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        StoreError::from(e).into()
+impl From<ApplicationError> for ApiError {
+    fn from(e: ApplicationError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            ApplicationError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            ApplicationError::Incomplete(missing) => {
+                return Self::Validation(
+                    missing
+                        .into_iter()
+                        .map(|m| {
+                            let message = match &m.document_type {
+                                Some(kind) => format!("attach a document of type {kind}: {}", m.description),
+                                None => format!("declare: {}", m.description),
+                            };
+                            FieldError::new(format!("requirements.{}", m.requirement), message)
+                        })
+                        .collect(),
+                );
+            }
+            ApplicationError::WrongStatus { status, allowed } => {
+                let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+                format!("the application is {status}: this needs an application that is {}", allowed.join(" or "))
+            }
+            ApplicationError::Late { deadline } => format!(
+                "the submission deadline was {} (Europe/Rome): submissions are no longer accepted",
+                rome(deadline)
+            ),
+            ApplicationError::NotYetClosed { status, deadline } => format!(
+                "the call is {status}: applications are examined only after its submission deadline, {} (Europe/Rome)",
+                rome(deadline)
+            ),
+            ApplicationError::TenderNotOpen(s) => format!("the call is {s}: it takes no applications"),
+            ApplicationError::IntegrationLate { due } => {
+                format!("the integration was due by {} (Europe/Rome)", rome(due))
+            }
+            ApplicationError::NothingToConfirm => {
+                "only a submitted application awaiting confirmation after an amendment can be confirmed".to_owned()
+            }
+            ApplicationError::ConfirmationLate { deadline } => format!(
+                "the confirmation was due by the submission deadline, {} (Europe/Rome): the application can now only \
+                 be excluded, with reason not_confirmed",
+                rome(deadline)
+            ),
+            ApplicationError::NotConfirmed { deadline } => format!(
+                "the provider did not confirm this application after the call's material amendment, as due by {} \
+                 (Europe/Rome): it can only be excluded, with reason not_confirmed",
+                rome(deadline)
+            ),
+        };
+        Self::Conflict { code, detail }
+    }
+}
+
+impl From<AccreditationError> for ApiError {
+    fn from(e: AccreditationError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            AccreditationError::Measure(MeasureError::Invalid(Invalid(errors))) => return Self::Validation(errors),
+            AccreditationError::Expired { on } => {
+                format!("the list's validity ended on {on}: nothing more is decided on this accreditation")
+            }
+            AccreditationError::Measure(MeasureError::Revoked { since }) => {
+                format!("the accreditation was revoked on {} (Europe/Rome): a revocation is final", rome(since))
+            }
+            AccreditationError::Measure(MeasureError::NotSuspended) => {
+                "only a suspended accreditation can be reinstated".to_owned()
+            }
+        };
+        Self::Conflict { code, detail }
+    }
+}
+
+impl From<PattoError> for ApiError {
+    fn from(e: PattoError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            PattoError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            PattoError::Revoked { since } => {
+                format!("the patto was revoked on {} (Europe/Rome): a revocation is final", rome(since))
+            }
+            PattoError::Expired { on } => format!("the patto ended on {on}"),
+            PattoError::NothingToSign => {
+                "every version of the patto is signed: nothing waits for a signature".to_owned()
+            }
+            PattoError::AlreadySigned(side) => format!("the {side} side already signed this version"),
+            PattoError::AmendmentPending { version } => {
+                format!("amendment {version} waits for its signatures: propose another once it is signed")
+            }
+            PattoError::NotSigned => "a patto is amended once both sides have signed it".to_owned(),
+            PattoError::NotSuspended => "only a suspended patto can be reinstated".to_owned(),
+        };
+        Self::Conflict { code, detail }
+    }
+}
+
+impl From<RequirementError> for ApiError {
+    fn from(e: RequirementError) -> Self {
+        match e {
+            RequirementError::Invalid(Invalid(errors)) => Self::Validation(errors),
+            RequirementError::NotCovered(kind) => Self::Conflict {
+                code: e.code(),
+                detail: format!("no valid {kind} certificate is recorded now: the provider records one first"),
+            },
+        }
+    }
+}
+
+impl From<BeneficiaryError> for ApiError {
+    fn from(e: BeneficiaryError) -> Self {
+        match e {
+            BeneficiaryError::Invalid(Invalid(errors)) => Self::Validation(errors),
+            BeneficiaryError::Exists => Self::Conflict {
+                code: e.code(),
+                detail: "the authority already has a record for this codice fiscale: look it up, or ask its staff"
+                    .to_owned(),
+            },
+        }
+    }
+}
+
+impl From<ServiceRequestError> for ApiError {
+    fn from(e: ServiceRequestError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            ServiceRequestError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            ServiceRequestError::UnknownVoucher => return Self::NotFound,
+            ServiceRequestError::Closed => "the request is closed".to_owned(),
+            ServiceRequestError::AlreadyAssessed => "the request was already assessed".to_owned(),
+            ServiceRequestError::IntegrationPending => {
+                "an integration was already asked for: wait for the municipality's answer".to_owned()
+            }
+            ServiceRequestError::NoIntegrationRequested => "no integration is awaited for this request".to_owned(),
+            ServiceRequestError::NotEligible => {
+                "the request is not granted: nothing to choose, suspend or resume".to_owned()
+            }
+            ServiceRequestError::OfferPending => {
+                "a provider was chosen for this voucher and its answer is awaited".to_owned()
+            }
+            ServiceRequestError::VoucherTaken => "a provider already serves this voucher".to_owned(),
+            ServiceRequestError::ProviderNotEligible => "this provider has no active patto, over an active \
+                accreditation, for this intervention in the person's municipality on that day: see the \
+                choosable providers"
+                .to_owned(),
+            ServiceRequestError::NoPendingOffer => "no offer of this voucher awaits your answer".to_owned(),
+            ServiceRequestError::AlreadySuspended => {
+                "the service is already suspended on some of those days".to_owned()
+            }
+            ServiceRequestError::NotSuspended => "the service is not suspended today".to_owned(),
+        };
+        Self::Conflict { code, detail }
+    }
+}
+
+impl From<MediationError> for ApiError {
+    fn from(e: MediationError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            MediationError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            MediationError::Ended => "the mediation was delivered, cancelled, or the person did not come".to_owned(),
+            MediationError::AlreadyConfirmed => "another provider confirmed this mediation first".to_owned(),
+            MediationError::NotConfirmed => "the mediation is not confirmed to you".to_owned(),
+            MediationError::OfferPending => {
+                "the request is offered to a provider whose answer is awaited: one at a time".to_owned()
+            }
+            MediationError::AlreadyOffered => "the request is already offered to this provider".to_owned(),
+            MediationError::NoPendingOffer => "no offer of this request awaits your answer".to_owned(),
+            MediationError::ProviderNotEligible => "this provider has no active patto, over an active \
+                accreditation, for mediation in this context and municipality on that day"
+                .to_owned(),
+            MediationError::SlotNotStarted => "the slot has not begun yet".to_owned(),
+        };
+        Self::Conflict { code, detail }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        let code = e.code();
+        let detail = match e {
+            ReportError::Invalid(Invalid(errors)) => return Self::Validation(errors),
+            ReportError::OverGrant { granted, reported } => format!(
+                "{:.2} units reported, {:.2} granted this month: give the reason in over_reason",
+                f64::from(reported) / 100.0,
+                f64::from(granted) / 100.0
+            ),
+            ReportError::Validated => "the report is validated: it no longer changes".to_owned(),
+            ReportError::Contested => "the report is contested: the provider corrects it first".to_owned(),
+            ReportError::NotContested => "only a contested report is corrected".to_owned(),
+        };
+        Self::Conflict { code, detail }
     }
 }
 

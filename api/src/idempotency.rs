@@ -1,16 +1,21 @@
 //! `Idempotency-Key` on creating POSTs: the first request with a key runs, and its response is
-//! stored; a retry with the same key and body gets that response again, not a duplicate.
+//! stored; a retry with the same key and body gets that response again, not a duplicate. The
+//! key's claim, the work and the saved response commit in one transaction, so a crash at any
+//! point leaves either the answer or nothing: the work is never done twice.
+
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
-use ambito_persistence::idempotency::{self, Claim, StoredResponse};
+use ambito_persistence::idempotency::{self, Lookup, StoredResponse};
+use ambito_persistence::{DbConnection, StoreError};
 use sha2::{Digest, Sha256};
 use std::future::{Ready, ready};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::{AppState, conditional};
+use crate::{AppState, FaultPoint, conditional};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -68,7 +73,49 @@ impl Created {
     }
 }
 
-/// Runs `create` at most once per key and request body.
+/// The key of a request, with what identifies the request it was first used for.
+struct Claim {
+    owner: String,
+    key: String,
+    request_hash: String,
+}
+
+impl Claim {
+    fn of<B: serde::Serialize>(caller: &Caller, key: String, scope: &str, request: &B) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(scope.as_bytes());
+        hasher.update(serde_json::to_vec(request).expect("requests serialize"));
+        let request_hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Self { owner: caller.user.id.to_string(), key, request_hash }
+    }
+}
+
+enum Outcome {
+    Created(Created),
+    Replay(StoredResponse),
+}
+
+/// The stored answer to this key and request, if there is one; for a request that has work to
+/// do before its transaction (storing an upload's bytes) and should not do it for a replay.
+pub async fn earlier_answer<B: serde::Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    scope: &str,
+    request: &B,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let Some(key) = key.0.clone() else { return Ok(None) };
+    let claim = Claim::of(caller, key, scope, request);
+    let now = state.clock.now();
+    match state.read(move |tx| Ok(idempotency::lookup(tx, &claim.owner, &claim.key, &claim.request_hash, now)?)).await?
+    {
+        Lookup::New => Ok(None),
+        Lookup::Replay(stored) => Ok(Some(replay(stored))),
+        Lookup::Mismatch => Err(ApiError::IdempotencyKeyReused),
+    }
+}
+
+/// Runs `create` in one write transaction, at most once per key and request body.
 pub async fn run<B, F>(
     state: &AppState,
     caller: &Caller,
@@ -79,46 +126,51 @@ pub async fn run<B, F>(
 ) -> Result<HttpResponse, ApiError>
 where
     B: serde::Serialize,
-    F: Future<Output = Result<Created, ApiError>>,
+    F: Fn(&mut DbConnection) -> Result<Created, ApiError> + Send + Sync + 'static,
 {
     let Some(key) = key.0 else {
-        return create.await.map(Created::into_response);
+        let created = state.write(move |tx| create(tx)).await?;
+        state.fault(FaultPoint::AfterCommit);
+        return Ok(created.into_response());
     };
-    let owner = caller.user.id.to_string();
-    let mut hasher = Sha256::new();
-    hasher.update(scope.as_bytes());
-    hasher.update(serde_json::to_vec(request).expect("requests serialize"));
-    let request_hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let claim = Arc::new(Claim::of(caller, key, scope, request));
+    let create = Arc::new(create);
     let now = state.clock.now();
-    let claim = {
-        let (owner, key) = (owner.clone(), key.clone());
-        state.write(move |conn| Ok(idempotency::claim(conn, &owner, &key, &request_hash, now)?)).await
-    };
-    match claim {
-        Ok(Claim::Started) => {}
-        Ok(Claim::Replay(stored)) => return Ok(replay(stored)),
-        Ok(Claim::Mismatch) => return Err(ApiError::IdempotencyKeyReused),
-        Ok(Claim::InFlight) | Err(ApiError::Conflict { .. }) => {
-            return Err(ApiError::IdempotencyKeyInFlight);
+    // A second attempt only when a concurrent request with the same key committed first.
+    for attempt in 0..2 {
+        let (claim, create) = (claim.clone(), create.clone());
+        let outcome = state
+            .write(move |tx| {
+                match idempotency::lookup(tx, &claim.owner, &claim.key, &claim.request_hash, now)? {
+                    Lookup::New => {}
+                    Lookup::Replay(stored) => return Ok(Outcome::Replay(stored)),
+                    Lookup::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+                }
+                match idempotency::claim(tx, &claim.owner, &claim.key, &claim.request_hash, now) {
+                    Err(StoreError::Conflict(_)) => return Err(ApiError::IdempotencyKeyInFlight),
+                    other => other?,
+                }
+                let created = create(tx)?;
+                let stored = StoredResponse {
+                    status: StatusCode::CREATED.as_u16(),
+                    body: created.replay_body.as_ref().unwrap_or(&created.body).to_string(),
+                    location: Some(created.location.clone()),
+                };
+                idempotency::complete(tx, &claim.owner, &claim.key, &stored)?;
+                Ok(Outcome::Created(created))
+            })
+            .await;
+        match outcome {
+            Ok(Outcome::Created(created)) => {
+                state.fault(FaultPoint::AfterCommit);
+                return Ok(created.into_response());
+            }
+            Ok(Outcome::Replay(stored)) => return Ok(replay(stored)),
+            Err(ApiError::IdempotencyKeyInFlight) if attempt == 0 => continue,
+            Err(e) => return Err(e),
         }
-        Err(e) => return Err(e),
     }
-    match create.await {
-        Ok(created) => {
-            let stored = StoredResponse {
-                status: StatusCode::CREATED.as_u16(),
-                body: created.replay_body.as_ref().unwrap_or(&created.body).to_string(),
-                location: Some(created.location.clone()),
-            };
-            state.write(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?)).await?;
-            Ok(created.into_response())
-        }
-        Err(e) => {
-            // Nothing was created: forget the key so the client may correct and retry.
-            state.write(move |conn| Ok(idempotency::release(conn, &owner, &key)?)).await?;
-            Err(e)
-        }
-    }
+    Err(ApiError::IdempotencyKeyInFlight)
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {

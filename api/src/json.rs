@@ -38,32 +38,65 @@ fn is_json(req: &HttpRequest) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Reads a body of at most `JSON_LIMIT` bytes, refusing a longer one as soon as it is known.
+fn read(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<Vec<u8>, ApiError>> + use<> {
+    let declared =
+        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|n| n > JSON_LIMIT) {
+            return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_LIMIT));
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("the body could not be read: {e}")))?;
+            if body.len() + chunk.len() > JSON_LIMIT {
+                return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
-        let declared =
-            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read(req, payload);
         Box::pin(async move {
             if !json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            if declared.is_some_and(|n| n > JSON_LIMIT) {
-                return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+            parse(&body.await?).map(Json)
+        })
+    }
+}
+
+/// A JSON body that may be left out: no body, or `null`, is `None`; any other body must be
+/// what [`Json`] accepts.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let body = read(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            let text = body.trim_ascii();
+            if text.is_empty() || text == b"null" {
+                return Ok(Self(None));
             }
-            let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_LIMIT));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::bad_request("invalid_body", format!("the body could not be read: {e}")))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
-                }
-                body.extend_from_slice(&chunk);
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
             }
-            parse(&body).map(Json)
+            parse(&body).map(|v| Self(Some(v)))
         })
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod clock;
+pub mod commands;
 pub mod conditional;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
@@ -35,6 +37,16 @@ use crate::error::ApiError;
 /// thousands of municipalities, an offer of two thousand items).
 pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
+/// A point in a request where a test can make the process die, to prove what survives a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// A creating request's transaction has committed; its answer has not been sent.
+    AfterCommit,
+}
+
+/// The fault hook: none outside tests.
+pub type FaultHook = Arc<dyn Fn(FaultPoint) + Send + Sync>;
+
 /// What every handler shares.
 pub struct AppState {
     pub db: Db,
@@ -42,12 +54,37 @@ pub struct AppState {
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
     pub documents: storage::DocumentStore,
+    faults: Option<FaultHook>,
 }
 
 impl AppState {
     pub fn new(db: Db, tokens: Tokens, clock: Arc<dyn Clock>, documents: storage::DocumentStore) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self { db, tokens, passwords: Passwords::new(cores, Duration::from_millis(500)), clock, documents }
+        Self {
+            db,
+            tokens,
+            passwords: Passwords::new(cores, Duration::from_millis(500)),
+            clock,
+            documents,
+            faults: None,
+        }
+    }
+
+    /// Calls `hook` at each fault point: for tests that kill the process there.
+    pub fn with_fault_hook(mut self, hook: FaultHook) -> Self {
+        self.faults = Some(hook);
+        self
+    }
+
+    pub(crate) fn fault(&self, point: FaultPoint) {
+        if let Some(hook) = &self.faults {
+            hook(point);
+        }
+    }
+
+    /// What a command needs to know of the request: who acts, and when.
+    pub fn context(&self, caller: &auth::Caller) -> commands::Context {
+        commands::Context { actor: caller.actor, origin: caller.origin.clone(), now: self.clock.now() }
     }
 
     /// Runs `f` on a pooled connection, on the blocking pool.
@@ -87,9 +124,8 @@ where
 /// A free text of `min` to `max` characters as written, not all spaces; returned trimmed. The
 /// schema states the same: `minLength`, `maxLength` and the pattern `\S`.
 pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, ApiError> {
-    let length = value.chars().count();
-    if (min..=max).contains(&length) && !value.trim().is_empty() {
-        Ok(value.trim().to_owned())
+    if (min..=max).contains(&ambito_domain::text::length(value)) {
+        Ok(ambito_domain::text::trim(value).to_owned())
     } else {
         Err(ApiError::invalid_field(field, format!("{min} to {max} characters, not all spaces")))
     }
@@ -145,15 +181,18 @@ where
             .service(tenders::amend_tender)
             .service(tenders::list_amendments)
             .service(tenders::conclude_tender)
+            .service(tenders::reopen_tender)
             .service(tenders::tender_coverage)
             .service(tenders::tender_accreditations)
             .service(tenders::ask_question)
             .service(tenders::list_questions)
+            .service(tenders::get_question)
             .service(tenders::answer_question)
             .service(documents::upload_tender_document)
             .service(documents::list_tender_documents)
             .service(documents::download_tender_document)
             .service(applications::create_application)
+            .service(applications::record_application)
             .service(applications::list_applications)
             .service(applications::get_application)
             .service(applications::replace_application)
@@ -167,7 +206,79 @@ where
             .service(applications::exclude_application)
             .service(applications::request_integration)
             .service(applications::answer_integration)
-            .service(applications::list_receipts),
+            .service(applications::list_receipts)
+            .service(accreditations::list_accreditations)
+            .service(accreditations::get_accreditation)
+            .service(accreditations::suspend_accreditation)
+            .service(accreditations::reinstate_accreditation)
+            .service(accreditations::revoke_accreditation)
+            .service(registry::tender_registry)
+            .service(registry::district_registry)
+            .service(registry::tender_coverage_matrix)
+            .service(registry::district_coverage_matrix)
+            .service(registry::eligible_providers)
+            .service(providers::record_certificate)
+            .service(providers::list_certificates)
+            .service(providers::get_certificate)
+            .service(providers::upload_certificate_document)
+            .service(providers::download_certificate_document)
+            .service(providers::confirm_requirements)
+            .service(patti::create_patto)
+            .service(patti::list_patti)
+            .service(patti::get_patto)
+            .service(patti::sign_patto)
+            .service(patti::amend_patto)
+            .service(patti::suspend_patto)
+            .service(patti::reinstate_patto)
+            .service(patti::revoke_patto)
+            .service(patti::upload_patto_document)
+            .service(patti::list_patto_documents)
+            .service(patti::download_patto_document)
+            .service(beneficiaries::register_beneficiary)
+            .service(beneficiaries::list_beneficiaries)
+            .service(beneficiaries::lookup_beneficiary)
+            .service(beneficiaries::get_beneficiary)
+            .service(beneficiaries::correct_beneficiary)
+            .service(beneficiaries::record_isee)
+            .service(beneficiaries::list_isee)
+            .service(beneficiaries::beneficiary_access_log)
+            .service(copayment::enact_rule)
+            .service(copayment::list_rules)
+            .service(copayment::simulate)
+            .service(service_requests::submit_request)
+            .service(service_requests::list_requests)
+            .service(service_requests::get_request)
+            .service(service_requests::request_integration)
+            .service(service_requests::answer_integration)
+            .service(service_requests::assess_request)
+            .service(service_requests::choosable_providers)
+            .service(service_requests::choose_provider)
+            .service(service_requests::accept_offer)
+            .service(service_requests::decline_offer)
+            .service(service_requests::suspend_request)
+            .service(service_requests::resume_request)
+            .service(service_requests::close_request)
+            .service(mediation::register_mediator)
+            .service(mediation::list_mediators)
+            .service(mediation::deactivate_mediator)
+            .service(mediation::request_mediation)
+            .service(mediation::list_mediations)
+            .service(mediation::mediation_calendar)
+            .service(mediation::get_mediation)
+            .service(mediation::offer_mediation)
+            .service(mediation::confirm_mediation)
+            .service(mediation::decline_mediation)
+            .service(mediation::deliver_mediation)
+            .service(mediation::no_show)
+            .service(mediation::cancel_mediation)
+            .service(delivery_reports::submit_report)
+            .service(delivery_reports::list_reports)
+            .service(delivery_reports::report_summary)
+            .service(delivery_reports::get_report)
+            .service(delivery_reports::contest_report)
+            .service(delivery_reports::correct_report)
+            .service(delivery_reports::validate_report)
+            .service(events::list_events),
     )
     .service(health::live)
     .service(health::ready)
@@ -175,7 +286,9 @@ where
 
 /// The OpenAPI document, as the code defines it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts().1
+    let mut spec = api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts().1;
+    openapi::finish(&mut spec);
+    spec
 }
 
 /// The whole application, as each HTTP worker runs it.
@@ -190,7 +303,9 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, spec) = api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
+    let (app, mut spec) =
+        api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
+    openapi::finish(&mut spec);
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     app.app_data(state)
         .app_data(routes)

@@ -10,7 +10,7 @@ use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
 use ambito_api::{AppState, demo};
 use ambito_domain::{EmailAddress, Name, Password, Role};
 use ambito_persistence::user::{self, NewUser, UserKind};
-use ambito_persistence::{Actor, Backend, Db, organization};
+use ambito_persistence::{Backend, Db, Origin, organization};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -154,7 +154,7 @@ fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) 
     let password = Password::parse(&password).map_err(|e| format!("AMBITO_ADMIN_PASSWORD: {e}"))?;
     let hash = hash_now(password.expose()).map_err(|e| e.to_string())?;
     let db = open_db(db)?;
-    let actor = Actor::system();
+    let actor = Origin::system();
     let created = db
         .write(|conn| -> Result<_, ambito_persistence::StoreError> {
             let platform = organization::platform(conn, &actor)?;

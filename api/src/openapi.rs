@@ -4,11 +4,42 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi};
 
 use crate::error::{Problem, ProblemField};
+
+/// The `Idempotency-Key` header of creating POSTs.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// A retry with the same key gets the first answer instead of creating twice: 1 to 255 characters
+    #[serde(rename = "Idempotency-Key")]
+    #[param(min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    pub key: Option<String>,
+}
+
+/// The `If-Match` header of actions: optional.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// When sent, the `ETag` of the version the action applies to: 412 when it is stale
+    #[serde(rename = "If-Match")]
+    pub tag: Option<String>,
+}
+
+/// The `If-Match` header of updates: required.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchRequired {
+    /// The `ETag` of the version being changed: 428 without, 412 when it is stale
+    #[serde(rename = "If-Match")]
+    pub tag: String,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +66,15 @@ use crate::error::{Problem, ProblemField};
         (name = "audit", description = "Who changed what"),
         (name = "tenders", description = "Public calls: drafting, publication, amendments, questions, conclusion"),
         (name = "applications", description = "Providers' applications and their examination"),
+        (name = "registry", description = "Accreditations that live, the public registry, the coverage matrix, who may serve"),
+        (name = "providers", description = "Providers' certificates (DURC, registrations) and the confirmation of their requirements"),
+        (name = "patti", description = "Patti di accreditamento: drafted, signed by both sides, amended, suspended, revoked"),
+        (name = "beneficiaries", description = "The people families' requests are for: special-category personal data, every read logged"),
+        (name = "copayment", description = "Co-payment rules (compartecipazione) and the simulation of what a family pays"),
+        (name = "service-requests", description = "Families' requests for home care: assessment, vouchers, the family's choice of provider"),
+        (name = "mediation", description = "Linguistic-cultural mediation: mediators, requests, offers, confirmations, deliveries"),
+        (name = "delivery-reports", description = "Monthly delivery reports, their validation and cost split, and the summaries"),
+        (name = "events", description = "The change feed: every committed change, in order, by cursor"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -49,6 +89,22 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// What the document says once the handlers' paths and schemas are in: the inputs that are one
+/// of several shapes (`kind`-tagged enums) refuse unknown fields like every other input, which
+/// utoipa does not say of each shape.
+pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    let Some(components) = spec.components.as_mut() else { return };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
+        for item in &mut one_of.items {
+            if let RefOr::T(Schema::Object(object)) = item {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
     }
 }
 
@@ -126,6 +182,56 @@ error_set!(
 error_set!(
     /// Errors of document uploads.
     UploadErrors: 400, 401, 403, 404, 409, 413, 415, 422, 503
+);
+/// A document download: the bytes as uploaded (a PDF or a signed `.p7m`), the errors of reads,
+/// and a 500 when the stored bytes no longer match their hash.
+fn document_download(errors: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    let binary = || {
+        let schema =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)));
+        ContentBuilder::new().schema(Some(schema)).build()
+    };
+    let sha256 = HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[0-9a-f]{64}$")))
+        .description(Some("The SHA-256 of the bytes, in hex, as recorded at upload"))
+        .build();
+    let document = ResponseBuilder::new()
+        .description("The document: a PDF or a signed .p7m envelope")
+        .content("application/pdf", binary())
+        .content("application/pkcs7-mime", binary())
+        .header("X-Content-SHA256", sha256)
+        .build();
+    let mut responses = problems(errors);
+    responses.insert("200".into(), document.into());
+    responses.insert("500".into(), problem("The stored bytes no longer match their hash"));
+    responses
+}
+
+/// Downloading a document behind authentication.
+pub struct DocumentDownload;
+
+impl IntoResponses for DocumentDownload {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        document_download(&[400, 401, 403, 404, 503])
+    }
+}
+
+/// Downloading a public document (of a published call).
+pub struct PublicDocumentDownload;
+
+impl IntoResponses for PublicDocumentDownload {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        document_download(&[400, 404, 503])
+    }
+}
+
+error_set!(
+    /// Errors of reads that carry their question in a JSON body (a codice fiscale to look up).
+    BodyReadErrors: 400, 401, 403, 404, 413, 415, 422, 503
+);
+error_set!(
+    /// Errors of public reads that carry their question in a JSON body (a simulation).
+    PublicBodyReadErrors: 400, 413, 415, 422, 503
 );
 error_set!(
     /// Errors of logging in.

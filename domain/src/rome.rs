@@ -25,6 +25,17 @@ pub fn add_days(t: DateTime<Utc>, days: i64) -> DateTime<Utc> {
     rome_local(t.with_timezone(&Rome).naive_local() + Duration::days(days))
 }
 
+/// The instant a Rome calendar day begins.
+pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    rome_local(date.and_time(chrono::NaiveTime::MIN))
+}
+
+/// The last instant (to the microsecond) of a Rome calendar day: "on that date" as the day's
+/// end, so that whatever happened during the day counts.
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    start_of_day(date + Duration::days(1)) - Duration::microseconds(1)
+}
+
 /// The Rome calendar date of an instant.
 pub fn rome_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Rome).date_naive()

@@ -1,139 +1,211 @@
-//! Accreditations: the authority's measure that a provider may deliver an intervention in a
-//! municipality for a period. Made when a call is concluded, from its admitted applications.
+//! Accreditations: granted when a round of a call is concluded; their measures are in
+//! `measures`. Loaded with their measures; where each stands is the domain's to say.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use uuid::Uuid;
 
-use crate::schema::{accreditations, application_scope, applications};
-use crate::{Actor, DbConnection, StoreError, audit, stored, stored_id, to_db};
-use ambito_domain::IstatCode;
-use ambito_domain::application::ApplicationStatus;
+use crate::schema::accreditations;
+use crate::stored_date;
+use crate::{DbConnection, Page, Paged, StoreError, from_db, measure, stored, to_db};
+use ambito_domain::accreditation::Accreditation;
+use ambito_domain::application::ScopeItem;
+use ambito_domain::event::SubjectKind;
+use ambito_domain::measure::Measure;
+use ambito_domain::{AccreditationId, IstatCode, OrganizationId, TenderId};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Accreditation {
-    pub id: Uuid,
-    pub tender_id: Uuid,
-    pub application_id: Uuid,
-    pub provider_id: Uuid,
-    pub intervention: String,
-    pub municipality: IstatCode,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
-    pub status: String,
-}
-
-/// Admitted (provider, application, intervention, municipality) of a call.
-pub fn admitted_scope(
-    conn: &mut DbConnection,
-    tender_id: Uuid,
-) -> Result<Vec<(Uuid, Uuid, String, IstatCode)>, StoreError> {
-    let rows: Vec<(String, String, String, String)> = application_scope::table
-        .inner_join(applications::table.on(applications::id.eq(application_scope::application_id)))
-        .filter(applications::tender_id.eq(tender_id.to_string()))
-        .filter(applications::status.eq(ApplicationStatus::Admitted.as_str()))
-        .filter(application_scope::admitted.eq(true))
-        .order((applications::provider_id, application_scope::intervention_code, application_scope::istat_code))
-        .select((
-            applications::provider_id,
-            applications::id,
-            application_scope::intervention_code,
-            application_scope::istat_code,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(p, a, i, m)| {
-            Ok((stored_id("provider", &p)?, stored_id("application", &a)?, i, stored("istat", IstatCode::parse(&m))?))
-        })
-        .collect()
-}
-
-/// Turns a concluded call's admitted scope into accreditations for its validity period.
-pub fn grant(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    tender_id: Uuid,
-    valid_from: NaiveDate,
-    valid_to: NaiveDate,
-) -> Result<Vec<Accreditation>, StoreError> {
-    let now = to_db(crate::now());
-    let granted: Vec<Accreditation> = admitted_scope(conn, tender_id)?
-        .into_iter()
-        .map(|(provider_id, application_id, intervention, municipality)| Accreditation {
-            id: Uuid::now_v7(),
-            tender_id,
-            application_id,
-            provider_id,
-            intervention,
-            municipality,
-            valid_from,
-            valid_to,
-            status: "active".into(),
-        })
-        .collect();
-    let rows: Vec<_> = granted
+pub fn insert_all(conn: &mut DbConnection, list: &[Accreditation]) -> Result<(), StoreError> {
+    let rows: Vec<_> = list
         .iter()
         .map(|a| {
             (
-                accreditations::id.eq(a.id.to_string()),
-                accreditations::tender_id.eq(tender_id.to_string()),
-                accreditations::application_id.eq(a.application_id.to_string()),
-                accreditations::provider_id.eq(a.provider_id.to_string()),
-                accreditations::intervention_code.eq(&a.intervention),
-                accreditations::istat_code.eq(a.municipality.as_str()),
-                accreditations::valid_from.eq(valid_from.to_string()),
-                accreditations::valid_to.eq(valid_to.to_string()),
-                accreditations::status.eq("active"),
-                accreditations::created_at.eq(now),
+                (
+                    accreditations::id.eq(a.id.to_string()),
+                    accreditations::tender_id.eq(a.tender_id.to_string()),
+                    accreditations::application_id.eq(a.application_id.to_string()),
+                    accreditations::provider_id.eq(a.provider_id.to_string()),
+                    accreditations::intervention_code.eq(a.intervention.as_str()),
+                    accreditations::istat_code.eq(a.municipality.as_str()),
+                    accreditations::valid_from.eq(a.valid_from.to_string()),
+                    accreditations::valid_to.eq(a.valid_to.to_string()),
+                ),
+                (
+                    accreditations::created_at.eq(to_db(a.granted_at)),
+                    accreditations::round.eq(a.round as i32),
+                    accreditations::act_number.eq(a.act.as_ref().map(|x| x.number.clone())),
+                    accreditations::act_date.eq(a.act.as_ref().map(|x| x.date.to_string())),
+                    accreditations::version.eq(a.version),
+                ),
             )
         })
         .collect();
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(300) {
         crate::on_backend!(conn, |c| diesel::insert_into(accreditations::table).values(chunk).execute(c))?;
     }
-    audit::record(
-        conn,
-        actor,
-        "accreditations.granted",
-        "tender",
-        &tender_id.to_string(),
-        None::<&()>,
-        Some(&granted.len()),
-    )?;
-    Ok(granted)
+    Ok(())
 }
 
-pub fn of_tender(conn: &mut DbConnection, tender_id: Uuid) -> Result<Vec<Accreditation>, StoreError> {
-    type Row = (String, String, String, String, String, String, String, String, NaiveDateTime);
-    let rows: Vec<Row> = accreditations::table
+/// Saves a changed accreditation with the measure just decided on it.
+pub fn save(
+    conn: &mut DbConnection,
+    a: &Accreditation,
+    loaded_version: i64,
+    decided: &Measure,
+) -> Result<(), StoreError> {
+    let changed = diesel::update(accreditations::table)
+        .filter(accreditations::id.eq(a.id.to_string()))
+        .filter(accreditations::version.eq(loaded_version))
+        .set(accreditations::version.eq(a.version))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::Stale);
+    }
+    measure::insert(conn, SubjectKind::Accreditation, &a.id.to_string(), decided)
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    i32,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Accreditation>, StoreError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let mut measures = measure::of(conn, SubjectKind::Accreditation, &ids)?;
+    rows.into_iter()
+        .map(
+            |(
+                id,
+                tender,
+                application,
+                provider,
+                intervention,
+                istat,
+                from,
+                to,
+                at,
+                round,
+                number,
+                act_date,
+                version,
+            )| {
+                let mine: Vec<Measure> = {
+                    let (of, rest): (Vec<_>, Vec<_>) =
+                        std::mem::take(&mut measures).into_iter().partition(|(s, _)| *s == id);
+                    measures = rest;
+                    of.into_iter().map(|(_, m)| m).collect()
+                };
+                Ok(Accreditation {
+                    id: stored("accreditation id", id.parse())?,
+                    tender_id: stored("tender", tender.parse())?,
+                    application_id: stored("application", application.parse())?,
+                    provider_id: stored("provider", provider.parse())?,
+                    intervention: stored("intervention", intervention.try_into())?,
+                    municipality: stored("istat", IstatCode::parse(&istat))?,
+                    valid_from: stored_date("valid_from", &from)?,
+                    valid_to: stored_date("valid_to", &to)?,
+                    round: u32::try_from(round).map_err(|_| StoreError::Corrupt("round".into()))?,
+                    act: measure::act(number, act_date)?,
+                    granted_at: from_db(at),
+                    measures: mine,
+                    version,
+                })
+            },
+        )
+        .collect()
+}
+
+pub fn load(conn: &mut DbConnection, id: AccreditationId) -> Result<Accreditation, StoreError> {
+    let row: Row = accreditations::table.filter(accreditations::id.eq(id.to_string())).first(conn)?;
+    Ok(assemble(conn, vec![row])?.remove(0))
+}
+
+/// Loads it for a change, its row locked until the transaction ends (see [`crate::lock_row`]).
+pub fn lock(conn: &mut DbConnection, id: AccreditationId) -> Result<Accreditation, StoreError> {
+    crate::lock_row(conn, "accreditations", &id.to_string())?;
+    load(conn, id)
+}
+
+/// Which accreditations a query covers.
+#[derive(Debug, Clone, Default)]
+pub struct AccreditationFilter {
+    pub tender_id: Option<TenderId>,
+    pub provider_id: Option<OrganizationId>,
+    /// Only those of calls these authorities issue.
+    pub issued_by: Option<OrganizationId>,
+    pub municipalities: Option<Vec<IstatCode>>,
+    pub item: Option<ScopeItem>,
+}
+
+/// One page of accreditations, oldest first.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AccreditationFilter,
+    page: &Page,
+) -> Result<Paged<Accreditation>, StoreError> {
+    use crate::schema::tender_authorities;
+    let mut query = accreditations::table.into_boxed();
+    if let Some(t) = filter.tender_id {
+        query = query.filter(accreditations::tender_id.eq(t.to_string()));
+    }
+    if let Some(p) = filter.provider_id {
+        query = query.filter(accreditations::provider_id.eq(p.to_string()));
+    }
+    if let Some(org) = filter.issued_by {
+        let issued = tender_authorities::table
+            .filter(tender_authorities::authority_id.eq(org.to_string()))
+            .select(tender_authorities::tender_id);
+        query = query.filter(accreditations::tender_id.eq_any(issued));
+    }
+    if let Some(codes) = &filter.municipalities {
+        let codes: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
+        query = query.filter(accreditations::istat_code.eq_any(codes));
+    }
+    if let Some(item) = &filter.item {
+        query = query
+            .filter(accreditations::intervention_code.eq(item.intervention.as_str().to_owned()))
+            .filter(accreditations::istat_code.eq(item.municipality.as_str().to_owned()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(accreditations::id.gt(after.clone()));
+    }
+    let rows: Vec<Row> = query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?;
+    let list = assemble(conn, rows)?;
+    Ok(page.finish(list, |a| a.id.to_string()))
+}
+
+/// Every accreditation a filter covers (the registry is computed from them all).
+pub fn all(conn: &mut DbConnection, filter: &AccreditationFilter) -> Result<Vec<Accreditation>, StoreError> {
+    Ok(list(conn, filter, &Page { after: None, limit: i64::MAX - 1 })?.items)
+}
+
+/// The (provider, item) pairs a call has accredited already.
+pub fn accredited_items(
+    conn: &mut DbConnection,
+    tender_id: TenderId,
+) -> Result<Vec<(OrganizationId, ScopeItem)>, StoreError> {
+    let rows: Vec<(String, String, String)> = accreditations::table
         .filter(accreditations::tender_id.eq(tender_id.to_string()))
-        .order(accreditations::id.asc())
-        .select((
-            accreditations::id,
-            accreditations::application_id,
-            accreditations::provider_id,
-            accreditations::intervention_code,
-            accreditations::istat_code,
-            accreditations::valid_from,
-            accreditations::valid_to,
-            accreditations::status,
-            accreditations::created_at,
-        ))
+        .select((accreditations::provider_id, accreditations::intervention_code, accreditations::istat_code))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, application, provider, intervention, istat, from, to, status, _)| {
-            Ok(Accreditation {
-                id: stored_id("accreditation id", &id)?,
-                tender_id,
-                application_id: stored_id("application", &application)?,
-                provider_id: stored_id("provider", &provider)?,
-                intervention,
-                municipality: stored("istat", IstatCode::parse(&istat))?,
-                valid_from: stored("valid_from", NaiveDate::parse_from_str(&from, "%Y-%m-%d"))?,
-                valid_to: stored("valid_to", NaiveDate::parse_from_str(&to, "%Y-%m-%d"))?,
-                status,
-            })
+        .map(|(p, i, m)| {
+            Ok((
+                stored("provider", p.parse())?,
+                ScopeItem {
+                    intervention: stored("intervention", i.try_into())?,
+                    municipality: stored("istat", IstatCode::parse(&m))?,
+                },
+            ))
         })
         .collect()
 }

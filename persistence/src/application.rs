@@ -1,91 +1,21 @@
-//! Applications: a provider's offer, its submission (protocol number, frozen snapshot and its
-//! SHA-256), and the authority's examination.
+//! Applications: loads and saves the domain's `Application`, its receipts and the protocol
+//! registers. The rules live in `ambito_domain::application`.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use crate::document::{self, Document, Owner};
 use crate::schema::{
-    application_declarations, application_scope, applications, integration_requests, protocol_counters, submissions,
+    application_declarations, application_recordings, application_scope, applications, integration_requests,
+    protocol_counters, submissions,
 };
-use crate::tender::Tender;
-use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, stored, stored_id, to_db};
-use ambito_domain::application::{ApplicationStatus, ExclusionReason, ProtocolNumber};
-use ambito_domain::{FieldError, Invalid, IstatCode};
-
-/// One intervention in one municipality.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct ScopeItem {
-    pub intervention: String,
-    pub municipality: IstatCode,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Declaration {
-    pub requirement_code: String,
-    pub accepted: bool,
-    pub note: Option<String>,
-}
-
-/// What the provider offers and declares.
-#[derive(Debug, Clone, Default)]
-pub struct Offer {
-    pub scope: Vec<ScopeItem>,
-    pub declarations: Vec<Declaration>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Decision {
-    pub reason: Option<ExclusionReason>,
-    pub text: Option<String>,
-    pub decided_at: DateTime<Utc>,
-    pub decided_by: Option<Uuid>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IntegrationRequest {
-    pub id: Uuid,
-    pub missing: String,
-    pub due_at: DateTime<Utc>,
-    pub requested_at: DateTime<Utc>,
-    pub requested_by: Option<Uuid>,
-    pub answered_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Application {
-    pub id: Uuid,
-    pub tender_id: Uuid,
-    pub provider_id: Uuid,
-    pub status: ApplicationStatus,
-    /// A material amendment of the call came after this submission: the provider must confirm.
-    pub needs_confirmation: bool,
-    pub offered: Vec<ScopeItem>,
-    pub admitted: Vec<ScopeItem>,
-    pub declarations: Vec<Declaration>,
-    pub protocol_number: Option<String>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub snapshot_sha256: Option<String>,
-    pub decision: Option<Decision>,
-    pub integration_requests: Vec<IntegrationRequest>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The receipt of a submission or of an integration answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct Receipt {
-    pub application_id: Uuid,
-    pub kind: String,
-    pub protocol_number: String,
-    pub authority_id: Uuid,
-    pub received_at: DateTime<Utc>,
-    pub sha256: String,
-}
+use crate::{DbConnection, Page, Paged, StoreError, from_db, stored, to_db};
+use ambito_domain::access::ApplicationScope;
+use ambito_domain::accreditation::Admission;
+use ambito_domain::application::{
+    Application, ApplicationEvent, ApplicationStatus, Declaration, IntegrationRequest, Outcome, ProtocolNumber,
+    Receipt, Recording, ScopeItem,
+};
+use ambito_domain::{ApplicationId, IstatCode, OrganizationId, TenderId};
 
 #[derive(Queryable)]
 struct Row {
@@ -106,91 +36,34 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
-/// Checks an offer against the call's terms, field by field.
-pub fn check_offer(tender: &Tender, offer: &Offer) -> Result<(), Invalid> {
-    let mut errors = Vec::new();
-    if offer.scope.is_empty() {
-        errors.push(FieldError::new("scope", "offer at least one intervention in one municipality"));
-    }
-    for (i, item) in offer.scope.iter().enumerate() {
-        if !tender.terms.interventions.iter().any(|t| t.code == item.intervention) {
-            errors.push(FieldError::new(format!("scope.{i}.intervention"), "not an intervention of this call"));
-        }
-        if !tender.terms.municipalities.contains(&item.municipality) {
-            errors.push(FieldError::new(format!("scope.{i}.municipality"), "not a municipality of this call"));
-        }
-    }
-    for (i, d) in offer.declarations.iter().enumerate() {
-        let declared = tender.terms.requirements.iter().find(|r| r.code == d.requirement_code);
-        match declared {
-            None => errors
-                .push(FieldError::new(format!("declarations.{i}.requirement_code"), "not a requirement of this call")),
-            Some(r) if r.document_type.is_some() => errors.push(FieldError::new(
-                format!("declarations.{i}.requirement_code"),
-                "this requirement is met with a document, not a declaration",
-            )),
-            Some(_) => {}
-        }
-        if d.note.as_deref().is_some_and(|n| n.chars().count() > 1000) {
-            errors.push(FieldError::new(format!("declarations.{i}.note"), "at most 1,000 characters"));
-        }
-    }
-    let mut codes: Vec<&str> = offer.declarations.iter().map(|d| d.requirement_code.as_str()).collect();
-    codes.sort_unstable();
-    if codes.windows(2).any(|w| w[0] == w[1]) {
-        errors.push(FieldError::new("declarations", "each requirement once"));
-    }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
-}
-
-/// What a submission still lacks: declarations not made, documents not attached.
-pub fn check_complete(tender: &Tender, app: &Application, docs: &[Document]) -> Result<(), Invalid> {
-    let errors: Vec<FieldError> = tender
-        .terms
-        .requirements
-        .iter()
-        .filter_map(|r| match &r.document_type {
-            Some(kind) if !docs.iter().any(|d| d.document_type == *kind) => Some(FieldError::new(
-                format!("requirements.{}", r.code),
-                format!("attach a document of type {kind}: {}", r.description),
-            )),
-            None if !app.declarations.iter().any(|d| d.requirement_code == r.code && d.accepted) => {
-                Some(FieldError::new(format!("requirements.{}", r.code), format!("declare: {}", r.description)))
-            }
-            _ => None,
-        })
-        .collect();
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
-}
-
-fn write_offer(conn: &mut DbConnection, id: &str, offer: &Offer) -> Result<(), StoreError> {
+fn write_offer(conn: &mut DbConnection, app: &Application) -> Result<(), StoreError> {
+    let id = app.id.to_string();
+    let id = id.as_str();
     diesel::delete(application_scope::table.filter(application_scope::application_id.eq(id))).execute(conn)?;
     diesel::delete(application_declarations::table.filter(application_declarations::application_id.eq(id)))
         .execute(conn)?;
-    let mut scope = offer.scope.clone();
-    scope.sort();
-    scope.dedup();
-    let rows: Vec<_> = scope
+    let rows: Vec<_> = app
+        .offered
         .iter()
         .map(|s| {
             (
                 application_scope::application_id.eq(id),
-                application_scope::intervention_code.eq(&s.intervention),
+                application_scope::intervention_code.eq(s.intervention.as_str()),
                 application_scope::istat_code.eq(s.municipality.as_str()),
-                application_scope::admitted.eq(false),
+                application_scope::admitted.eq(app.admitted.contains(s)),
             )
         })
         .collect();
     for chunk in rows.chunks(1000) {
         crate::on_backend!(conn, |c| diesel::insert_into(application_scope::table).values(chunk).execute(c))?;
     }
-    let declarations: Vec<_> = offer
+    let declarations: Vec<_> = app
         .declarations
         .iter()
         .map(|d| {
             (
                 application_declarations::application_id.eq(id),
-                application_declarations::requirement_code.eq(&d.requirement_code),
+                application_declarations::requirement_code.eq(d.requirement_code.as_str()),
                 application_declarations::accepted.eq(d.accepted),
                 application_declarations::note.eq(&d.note),
             )
@@ -204,72 +77,122 @@ fn write_offer(conn: &mut DbConnection, id: &str, offer: &Offer) -> Result<(), S
     Ok(())
 }
 
-pub fn create(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    tender: &Tender,
-    provider_id: Uuid,
-    offer: &Offer,
-) -> Result<Application, StoreError> {
-    check_offer(tender, offer)?;
-    let id = Uuid::now_v7();
-    let now = to_db(crate::now());
+pub fn insert(conn: &mut DbConnection, app: &Application) -> Result<(), StoreError> {
     diesel::insert_into(applications::table)
         .values((
-            applications::id.eq(id.to_string()),
-            applications::tender_id.eq(tender.id.to_string()),
-            applications::provider_id.eq(provider_id.to_string()),
-            applications::status.eq(ApplicationStatus::Draft.as_str()),
-            applications::needs_confirmation.eq(false),
-            applications::version.eq(1),
-            applications::created_at.eq(now),
-            applications::updated_at.eq(now),
+            applications::id.eq(app.id.to_string()),
+            applications::tender_id.eq(app.tender_id.to_string()),
+            applications::provider_id.eq(app.provider_id.to_string()),
+            applications::status.eq(app.status.as_str()),
+            applications::needs_confirmation.eq(app.needs_confirmation),
+            applications::version.eq(app.version),
+            applications::created_at.eq(to_db(app.created_at)),
+            applications::updated_at.eq(to_db(app.updated_at)),
         ))
         .execute(conn)?;
-    write_offer(conn, &id.to_string(), offer)?;
-    let app = get(conn, id)?;
-    audit::record(conn, actor, "application.created", "application", &id.to_string(), None::<&()>, Some(&app))?;
-    Ok(app)
+    if let Some(r) = app.recording {
+        diesel::insert_into(application_recordings::table)
+            .values((
+                application_recordings::application_id.eq(app.id.to_string()),
+                application_recordings::channel.eq(r.channel.as_str()),
+                application_recordings::received_at.eq(to_db(r.received_at)),
+                application_recordings::recorded_by.eq(r.recorded_by.to_string()),
+            ))
+            .execute(conn)?;
+    }
+    write_offer(conn, app)
 }
 
-pub fn update_offer(
+/// Saves a changed application if the stored version is still `loaded_version`, with what its
+/// events changed besides the row: the offer, the admitted scope, integration requests.
+pub fn save(
     conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    tender: &Tender,
-    offer: &Offer,
-) -> Result<Application, StoreError> {
-    let before = get(conn, id)?;
-    check_offer(tender, offer)?;
-    bump(conn, id, expected_version)?;
-    write_offer(conn, &id.to_string(), offer)?;
-    let after = get(conn, id)?;
-    audit::record(conn, actor, "application.updated", "application", &id.to_string(), Some(&before), Some(&after))?;
-    Ok(after)
-}
-
-/// Moves the version on if it is still `expected`; a stale version is `Stale`.
-fn bump(conn: &mut DbConnection, id: Uuid, expected: i64) -> Result<(), StoreError> {
+    app: &Application,
+    loaded_version: i64,
+    events: &[ApplicationEvent],
+) -> Result<(), StoreError> {
+    use ambito_domain::application::ApplicationChange as C;
+    let outcome = app.outcome.as_ref();
     let changed = diesel::update(applications::table)
-        .filter(applications::id.eq(id.to_string()))
-        .filter(applications::version.eq(expected))
-        .set((applications::version.eq(expected + 1), applications::updated_at.eq(to_db(crate::now()))))
+        .filter(applications::id.eq(app.id.to_string()))
+        .filter(applications::version.eq(loaded_version))
+        .set((
+            applications::status.eq(app.status.as_str()),
+            applications::needs_confirmation.eq(app.needs_confirmation),
+            applications::protocol_number.eq(app.protocol_number.map(|p| p.to_string())),
+            applications::submitted_at.eq(app.submitted_at.map(to_db)),
+            applications::snapshot_sha256.eq(&app.snapshot_sha256),
+            applications::decision_reason.eq(outcome.and_then(|o| o.reason).map(|r| r.as_str())),
+            applications::decision_text.eq(outcome.and_then(|o| o.text.as_deref())),
+            applications::decided_at.eq(outcome.map(|o| to_db(o.decided_at))),
+            applications::decided_by.eq(outcome.and_then(|o| o.decided_by).map(|u| u.to_string())),
+            applications::version.eq(app.version),
+            applications::updated_at.eq(to_db(app.updated_at)),
+        ))
         .execute(conn)?;
-    if changed == 0 { Err(StoreError::Stale) } else { Ok(()) }
+    if changed == 0 {
+        return Err(StoreError::Stale);
+    }
+    for event in events.iter().filter(|e| e.application_id == app.id) {
+        match &event.change {
+            C::Revised | C::Admitted { .. } => write_offer(conn, app)?,
+            C::IntegrationRequested { integration_request_id, .. } => {
+                let request = app
+                    .integration_requests
+                    .iter()
+                    .find(|r| r.id == *integration_request_id)
+                    .ok_or_else(|| StoreError::Corrupt("integration request".into()))?;
+                diesel::insert_into(integration_requests::table)
+                    .values((
+                        integration_requests::id.eq(request.id.to_string()),
+                        integration_requests::application_id.eq(app.id.to_string()),
+                        integration_requests::missing.eq(&request.missing),
+                        integration_requests::due_at.eq(to_db(request.due_at)),
+                        integration_requests::requested_at.eq(to_db(request.requested_at)),
+                        integration_requests::requested_by.eq(request.requested_by.map(|u| u.to_string())),
+                    ))
+                    .execute(conn)?;
+            }
+            C::IntegrationAnswered { .. } => {
+                for request in &app.integration_requests {
+                    diesel::update(
+                        integration_requests::table.filter(integration_requests::id.eq(request.id.to_string())),
+                    )
+                    .set(integration_requests::answered_at.eq(request.answered_at.map(to_db)))
+                    .execute(conn)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
-fn set_status(conn: &mut DbConnection, id: Uuid, status: ApplicationStatus) -> Result<(), StoreError> {
-    diesel::update(applications::table.find(id.to_string()))
-        .set(applications::status.eq(status.as_str()))
+/// Marks the applications a submission replaced.
+pub fn mark_replaced(conn: &mut DbConnection, ids: &[ApplicationId]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    diesel::update(applications::table.filter(applications::id.eq_any(&ids)))
+        .set((
+            applications::status.eq(ApplicationStatus::Replaced.as_str()),
+            applications::version.eq(applications::version + 1),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Application, StoreError> {
-    let row: Row = applications::table.find(id.to_string()).first(conn)?;
+pub fn load(conn: &mut DbConnection, id: ApplicationId) -> Result<Application, StoreError> {
+    let row: Row = applications::table.filter(applications::id.eq(id.to_string())).first(conn)?;
     let mut all = assemble(conn, vec![row])?;
     Ok(all.remove(0))
+}
+
+/// Loads it for a change, its row locked until the transaction ends (see [`crate::lock_row`]).
+pub fn lock(conn: &mut DbConnection, id: ApplicationId) -> Result<Application, StoreError> {
+    crate::lock_row(conn, "applications", &id.to_string())?;
+    load(conn, id)
 }
 
 /// application id, id, missing, due, requested at, requested by, answered at
@@ -280,6 +203,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
     let mut scope: Vec<(String, String, String, bool)> = Vec::new();
     let mut declarations: Vec<(String, String, bool, Option<String>)> = Vec::new();
     let mut integrations: Vec<IntegrationRow> = Vec::new();
+    let mut recordings: Vec<(String, String, NaiveDateTime, String)> = Vec::new();
     // Bounded IN lists: SQLite caps bound parameters per statement.
     for chunk in ids.chunks(500) {
         scope.extend(
@@ -309,6 +233,16 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                 ))
                 .load(conn)?,
         );
+        recordings.extend(
+            application_recordings::table.filter(application_recordings::application_id.eq_any(chunk)).load::<(
+                String,
+                String,
+                NaiveDateTime,
+                String,
+            )>(
+                conn
+            )?,
+        );
     }
     rows.into_iter()
         .map(|r| {
@@ -318,25 +252,37 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                     .filter(|(a, _, _, admitted)| *a == r.id && (!admitted_only || *admitted))
                     .map(|(_, i, m, _)| {
                         Ok(ScopeItem {
-                            intervention: i.clone(),
+                            intervention: stored("intervention", i.clone().try_into())?,
                             municipality: stored("istat code", IstatCode::parse(m))?,
                         })
                     })
                     .collect()
             };
-            let decision = match r.decided_at {
-                Some(at) => Some(Decision {
+            let outcome = match r.decided_at {
+                Some(at) => Some(Outcome {
                     reason: r.decision_reason.as_deref().map(|s| stored("exclusion reason", s.parse())).transpose()?,
                     text: r.decision_text.clone(),
                     decided_at: from_db(at),
-                    decided_by: r.decided_by.as_deref().map(|d| stored_id("decided by", d)).transpose()?,
+                    decided_by: r.decided_by.as_deref().map(|d| stored("decided by", d.parse())).transpose()?,
                 }),
                 None => None,
             };
+            let recording = recordings
+                .iter()
+                .find(|(a, ..)| *a == r.id)
+                .map(|(_, channel, at, by)| {
+                    Ok::<_, StoreError>(Recording {
+                        channel: stored("channel", channel.parse())?,
+                        received_at: from_db(*at),
+                        recorded_by: stored("recorded by", by.parse())?,
+                    })
+                })
+                .transpose()?;
             Ok(Application {
-                id: stored_id("application id", &r.id)?,
-                tender_id: stored_id("tender id", &r.tender_id)?,
-                provider_id: stored_id("provider id", &r.provider_id)?,
+                id: stored("application id", r.id.parse())?,
+                tender_id: stored("tender id", r.tender_id.parse())?,
+                provider_id: stored("provider id", r.provider_id.parse())?,
+                recording,
                 status: stored("application status", r.status.parse())?,
                 needs_confirmation: r.needs_confirmation,
                 offered: items(false)?,
@@ -344,26 +290,32 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                 declarations: declarations
                     .iter()
                     .filter(|(a, ..)| *a == r.id)
-                    .map(|(_, code, accepted, note)| Declaration {
-                        requirement_code: code.clone(),
-                        accepted: *accepted,
-                        note: note.clone(),
+                    .map(|(_, code, accepted, note)| {
+                        Ok(Declaration {
+                            requirement_code: stored("requirement", code.clone().try_into())?,
+                            accepted: *accepted,
+                            note: note.clone(),
+                        })
                     })
-                    .collect(),
-                protocol_number: r.protocol_number,
+                    .collect::<Result<_, StoreError>>()?,
+                protocol_number: r
+                    .protocol_number
+                    .as_deref()
+                    .map(|p| stored("protocol number", p.parse()))
+                    .transpose()?,
                 submitted_at: r.submitted_at.map(from_db),
                 snapshot_sha256: r.snapshot_sha256,
-                decision,
+                outcome,
                 integration_requests: integrations
                     .iter()
                     .filter(|(a, ..)| *a == r.id)
                     .map(|(_, id, missing, due, at, by, answered)| {
                         Ok(IntegrationRequest {
-                            id: stored_id("integration id", id)?,
+                            id: stored("integration id", id.parse())?,
                             missing: missing.clone(),
                             due_at: from_db(*due),
                             requested_at: from_db(*at),
-                            requested_by: by.as_deref().map(|b| stored_id("requested by", b)).transpose()?,
+                            requested_by: by.as_deref().map(|b| stored("requested by", b.parse())).transpose()?,
                             answered_at: answered.map(from_db),
                         })
                     })
@@ -376,32 +328,31 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
         .collect()
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct ApplicationFilter {
-    pub tender_id: Option<Uuid>,
-    pub provider_id: Option<Uuid>,
-    pub status: Option<ApplicationStatus>,
-    /// Leaves drafts out.
-    pub received_only: bool,
-}
-
+/// The applications of a call that `scope` shows, in creation order.
 pub fn list(
     conn: &mut DbConnection,
-    filter: &ApplicationFilter,
+    tender_id: TenderId,
+    scope: ApplicationScope,
+    status: Option<ApplicationStatus>,
     page: &Page,
 ) -> Result<Paged<Application>, StoreError> {
-    let mut query = applications::table.into_boxed();
-    if let Some(t) = filter.tender_id {
-        query = query.filter(applications::tender_id.eq(t.to_string()));
+    let draft = ApplicationStatus::Draft.as_str();
+    let mut query = applications::table.filter(applications::tender_id.eq(tender_id.to_string())).into_boxed();
+    match scope {
+        ApplicationScope::Provider(p) => {
+            let recorded = application_recordings::table.select(application_recordings::application_id);
+            query = query
+                .filter(applications::provider_id.eq(p.to_string()))
+                .filter(applications::status.ne(draft).or(applications::id.ne_all(recorded)));
+        }
+        ApplicationScope::Received { recorded_drafts: true } => {
+            let recorded = application_recordings::table.select(application_recordings::application_id);
+            query = query.filter(applications::status.ne(draft).or(applications::id.eq_any(recorded)));
+        }
+        ApplicationScope::Received { recorded_drafts: false } => query = query.filter(applications::status.ne(draft)),
     }
-    if let Some(p) = filter.provider_id {
-        query = query.filter(applications::provider_id.eq(p.to_string()));
-    }
-    if let Some(s) = filter.status {
+    if let Some(s) = status {
         query = query.filter(applications::status.eq(s.as_str()));
-    }
-    if filter.received_only {
-        query = query.filter(applications::status.ne(ApplicationStatus::Draft.as_str()));
     }
     if let Some(after) = &page.after {
         query = query.filter(applications::id.gt(after.clone()));
@@ -411,10 +362,89 @@ pub fn list(
     Ok(page.finish(list, |a| a.id.to_string()))
 }
 
+/// A provider's applications to a call in one of `statuses`: what a submission may replace.
+pub fn of_provider(
+    conn: &mut DbConnection,
+    tender_id: TenderId,
+    provider: OrganizationId,
+    statuses: &[ApplicationStatus],
+) -> Result<Vec<(ApplicationId, ApplicationStatus)>, StoreError> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let rows: Vec<(String, String)> = applications::table
+        .filter(applications::tender_id.eq(tender_id.to_string()))
+        .filter(applications::provider_id.eq(provider.to_string()))
+        .filter(applications::status.eq_any(statuses))
+        .select((applications::id, applications::status))
+        .load(conn)?;
+    rows.into_iter().map(|(id, s)| Ok((stored("application id", id.parse())?, stored("status", s.parse())?))).collect()
+}
+
+/// How many applications of a call are in one of `statuses`.
+pub fn count_in(
+    conn: &mut DbConnection,
+    tender_id: TenderId,
+    statuses: &[ApplicationStatus],
+) -> Result<usize, StoreError> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let n: i64 = applications::table
+        .filter(applications::tender_id.eq(tender_id.to_string()))
+        .filter(applications::status.eq_any(statuses))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Asks every application of a call in one of `statuses` to be confirmed.
+pub fn require_confirmation(
+    conn: &mut DbConnection,
+    tender_id: TenderId,
+    statuses: &[ApplicationStatus],
+) -> Result<usize, StoreError> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    Ok(diesel::update(applications::table)
+        .filter(applications::tender_id.eq(tender_id.to_string()))
+        .filter(applications::status.eq_any(statuses))
+        .set((applications::needs_confirmation.eq(true), applications::version.eq(applications::version + 1)))
+        .execute(conn)?)
+}
+
+/// The admitted items of a call's admitted applications.
+pub fn admitted(conn: &mut DbConnection, tender_id: TenderId) -> Result<Vec<Admission>, StoreError> {
+    let rows: Vec<(String, String, String, String)> = application_scope::table
+        .inner_join(applications::table.on(applications::id.eq(application_scope::application_id)))
+        .filter(applications::tender_id.eq(tender_id.to_string()))
+        .filter(applications::status.eq(ApplicationStatus::Admitted.as_str()))
+        .filter(application_scope::admitted.eq(true))
+        .order((applications::provider_id, application_scope::intervention_code, application_scope::istat_code))
+        .select((
+            applications::provider_id,
+            applications::id,
+            application_scope::intervention_code,
+            application_scope::istat_code,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(p, a, i, m)| {
+            Ok(Admission {
+                application_id: stored("application", a.parse())?,
+                provider_id: stored("provider", p.parse())?,
+                item: ScopeItem {
+                    intervention: stored("intervention", i.try_into())?,
+                    municipality: stored("istat", IstatCode::parse(&m))?,
+                },
+            })
+        })
+        .collect()
+}
+
 /// The next protocol number of an authority for a year. Gap-free: it is taken in the caller's
 /// transaction, so a rolled-back submission gives its number back; the row lock (PostgreSQL) or
 /// the write lock (SQLite) makes concurrent submissions wait their turn.
-fn next_protocol(conn: &mut DbConnection, authority: Uuid, year: i32) -> Result<ProtocolNumber, StoreError> {
+pub fn next_protocol(
+    conn: &mut DbConnection,
+    authority: OrganizationId,
+    year: i32,
+) -> Result<ProtocolNumber, StoreError> {
     let key = authority.to_string();
     crate::on_backend!(conn, |c| diesel::insert_into(protocol_counters::table)
         .values((
@@ -432,250 +462,35 @@ fn next_protocol(conn: &mut DbConnection, authority: Uuid, year: i32) -> Result<
     Ok(ProtocolNumber { year, sequence })
 }
 
-/// Freezes what was received: the offer, the declarations and the documents' hashes.
-fn snapshot(app: &Application, docs: &[Document], kind: &str, protocol: &str, now: DateTime<Utc>) -> (String, String) {
-    let body = serde_json::json!({
-        "application_id": app.id,
-        "tender_id": app.tender_id,
-        "provider_id": app.provider_id,
-        "kind": kind,
-        "protocol_number": protocol,
-        "received_at": now,
-        "offered": app.offered,
-        "declarations": app.declarations,
-        "documents": docs.iter().map(|d| serde_json::json!({
-            "id": d.id, "document_type": d.document_type, "filename": d.filename,
-            "size_bytes": d.size_bytes, "sha256": d.sha256,
-        })).collect::<Vec<_>>(),
-    });
-    let text = body.to_string();
-    let digest = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    (text, digest)
-}
-
-fn receive(
-    conn: &mut DbConnection,
-    app: &Application,
-    tender: &Tender,
-    kind: &str,
-    now: DateTime<Utc>,
-) -> Result<Receipt, StoreError> {
-    let docs = document::of(conn, Owner::Application, app.id)?;
-    check_complete(tender, app, &docs)?;
-    let authority = tender.lead_authority();
-    let year = ambito_domain::rome::rome_date(now).year();
-    let protocol = next_protocol(conn, authority, year)?;
-    let number = protocol.to_string();
-    let (text, sha256) = snapshot(app, &docs, kind, &number, now);
+pub fn insert_receipt(conn: &mut DbConnection, r: &Receipt) -> Result<(), StoreError> {
     diesel::insert_into(submissions::table)
         .values((
-            submissions::id.eq(Uuid::now_v7().to_string()),
-            submissions::application_id.eq(app.id.to_string()),
-            submissions::kind.eq(kind),
-            submissions::authority_id.eq(authority.to_string()),
-            submissions::protocol_year.eq(protocol.year),
-            submissions::protocol_sequence.eq(protocol.sequence),
-            submissions::protocol_number.eq(&number),
-            submissions::received_at.eq(to_db(now)),
-            submissions::snapshot_json.eq(&text),
-            submissions::sha256.eq(&sha256),
+            submissions::id.eq(r.id.to_string()),
+            submissions::application_id.eq(r.application_id.to_string()),
+            submissions::kind.eq(r.kind.as_str()),
+            submissions::authority_id.eq(r.authority_id.to_string()),
+            submissions::protocol_year.eq(r.protocol_number.year),
+            submissions::protocol_sequence.eq(r.protocol_number.sequence),
+            submissions::protocol_number.eq(r.protocol_number.to_string()),
+            submissions::received_at.eq(to_db(r.received_at)),
+            submissions::snapshot_json.eq(&r.snapshot),
+            submissions::sha256.eq(&r.sha256),
         ))
         .execute(conn)?;
-    diesel::update(applications::table.find(app.id.to_string()))
-        .set((
-            applications::protocol_number.eq(&number),
-            applications::submitted_at.eq(to_db(now)),
-            applications::snapshot_sha256.eq(&sha256),
-            applications::needs_confirmation.eq(false),
-        ))
-        .execute(conn)?;
-    Ok(Receipt {
-        application_id: app.id,
-        kind: kind.to_owned(),
-        protocol_number: number,
-        authority_id: authority,
-        received_at: now,
-        sha256,
-    })
+    Ok(())
 }
 
-/// Submits a draft: checks completeness, numbers it, freezes it. A provider's earlier live
-/// submission to the same call is replaced, and stays on record.
-pub fn submit(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    tender: &Tender,
-    now: DateTime<Utc>,
-) -> Result<(Application, Receipt), StoreError> {
-    let before = get(conn, id)?;
-    bump(conn, id, expected_version)?;
-    let receipt = receive(conn, &before, tender, "submission", now)?;
-    let earlier: Vec<String> = applications::table
-        .filter(applications::tender_id.eq(tender.id.to_string()))
-        .filter(applications::provider_id.eq(before.provider_id.to_string()))
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
-        .filter(applications::id.ne(id.to_string()))
-        .select(applications::id)
-        .load(conn)?;
-    for other in earlier {
-        let other = stored_id("application id", &other)?;
-        set_status(conn, other, ApplicationStatus::Replaced)?;
-        audit::record(conn, actor, "application.replaced", "application", &other.to_string(), None::<&()>, Some(&id))?;
+/// The receipts of an application, oldest first.
+pub fn receipts(conn: &mut DbConnection, id: ApplicationId, page: &Page) -> Result<Paged<Receipt>, StoreError> {
+    let mut query = submissions::table.filter(submissions::application_id.eq(id.to_string())).into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(submissions::id.gt(after.clone()));
     }
-    set_status(conn, id, ApplicationStatus::Submitted)?;
-    let after = get(conn, id)?;
-    audit::record(conn, actor, "application.submitted", "application", &id.to_string(), Some(&before), Some(&after))?;
-    Ok((after, receipt))
-}
-
-/// The provider answers an integration request: the application is received again, with a
-/// protocol number of its own, and the examination continues.
-pub fn answer_integration(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    tender: &Tender,
-    now: DateTime<Utc>,
-) -> Result<(Application, Receipt), StoreError> {
-    let before = get(conn, id)?;
-    bump(conn, id, expected_version)?;
-    let receipt = receive(conn, &before, tender, "integration", now)?;
-    diesel::update(integration_requests::table)
-        .filter(integration_requests::application_id.eq(id.to_string()))
-        .filter(integration_requests::answered_at.is_null())
-        .set(integration_requests::answered_at.eq(to_db(now)))
-        .execute(conn)?;
-    set_status(conn, id, ApplicationStatus::Submitted)?;
-    let after = get(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "application.integration_answered",
-        "application",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )?;
-    Ok((after, receipt))
-}
-
-/// A decision of the provider (withdraw, confirm) or of the authority (admit, exclude, ask for
-/// integration).
-pub enum Change {
-    Withdraw,
-    Confirm,
-    Admit { scope: Option<Vec<ScopeItem>> },
-    Exclude { reason: ExclusionReason, text: String },
-    RequestIntegration { missing: String, due_at: DateTime<Utc> },
-}
-
-pub fn change(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    change: Change,
-    now: DateTime<Utc>,
-) -> Result<Application, StoreError> {
-    let before = get(conn, id)?;
-    if let Change::Admit { scope: Some(scope) } = &change {
-        check_admitted(&before, scope)?;
-    }
-    bump(conn, id, expected_version)?;
-    let decided = |conn: &mut DbConnection, reason: Option<&str>, text: Option<&str>| -> Result<(), StoreError> {
-        diesel::update(applications::table.find(id.to_string()))
-            .set((
-                applications::decision_reason.eq(reason),
-                applications::decision_text.eq(text),
-                applications::decided_at.eq(to_db(now)),
-                applications::decided_by.eq(actor.user_id.map(|u| u.to_string())),
-            ))
-            .execute(conn)?;
-        Ok(())
-    };
-    let action = match change {
-        Change::Withdraw => {
-            set_status(conn, id, ApplicationStatus::Withdrawn)?;
-            "application.withdrawn"
-        }
-        Change::Confirm => {
-            diesel::update(applications::table.find(id.to_string()))
-                .set(applications::needs_confirmation.eq(false))
-                .execute(conn)?;
-            "application.confirmed"
-        }
-        Change::Admit { scope } => {
-            let admitted = scope.unwrap_or_else(|| before.offered.clone());
-            for s in &admitted {
-                diesel::update(application_scope::table)
-                    .filter(application_scope::application_id.eq(id.to_string()))
-                    .filter(application_scope::intervention_code.eq(&s.intervention))
-                    .filter(application_scope::istat_code.eq(s.municipality.as_str()))
-                    .set(application_scope::admitted.eq(true))
-                    .execute(conn)?;
-            }
-            set_status(conn, id, ApplicationStatus::Admitted)?;
-            decided(conn, None, None)?;
-            "application.admitted"
-        }
-        Change::Exclude { reason, text } => {
-            set_status(conn, id, ApplicationStatus::Excluded)?;
-            decided(conn, Some(reason.as_str()), Some(&text))?;
-            "application.excluded"
-        }
-        Change::RequestIntegration { missing, due_at } => {
-            diesel::insert_into(integration_requests::table)
-                .values((
-                    integration_requests::id.eq(Uuid::now_v7().to_string()),
-                    integration_requests::application_id.eq(id.to_string()),
-                    integration_requests::missing.eq(&missing),
-                    integration_requests::due_at.eq(to_db(due_at)),
-                    integration_requests::requested_at.eq(to_db(now)),
-                    integration_requests::requested_by.eq(actor.user_id.map(|u| u.to_string())),
-                ))
-                .execute(conn)?;
-            set_status(conn, id, ApplicationStatus::IntegrationRequested)?;
-            "application.integration_requested"
-        }
-    };
-    let after = get(conn, id)?;
-    audit::record(conn, actor, action, "application", &id.to_string(), Some(&before), Some(&after))?;
-    Ok(after)
-}
-
-/// An admitted scope must be part of what was offered, and not empty.
-fn check_admitted(app: &Application, admitted: &[ScopeItem]) -> Result<(), Invalid> {
-    if admitted.is_empty() {
-        return Err(Invalid::one("scope", "admit at least one offered item, or exclude the application"));
-    }
-    let stray: Vec<FieldError> = admitted
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !app.offered.contains(s))
-        .map(|(i, _)| FieldError::new(format!("scope.{i}"), "not offered by this application"))
-        .collect();
-    if stray.is_empty() { Ok(()) } else { Err(Invalid(stray)) }
-}
-
-/// After a material amendment: every submitted application of the call awaits its provider's
-/// confirmation.
-pub fn require_confirmation(conn: &mut DbConnection, tender_id: Uuid) -> Result<usize, StoreError> {
-    Ok(diesel::update(applications::table)
-        .filter(applications::tender_id.eq(tender_id.to_string()))
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
-        .set(applications::needs_confirmation.eq(true))
-        .execute(conn)?)
-}
-
-/// Every receipt of an application, oldest first.
-pub fn receipts(conn: &mut DbConnection, id: Uuid) -> Result<Vec<Receipt>, StoreError> {
-    let rows: Vec<(String, String, String, NaiveDateTime, String)> = submissions::table
-        .filter(submissions::application_id.eq(id.to_string()))
+    let rows: Vec<(String, String, String, String, NaiveDateTime, String)> = query
         .order(submissions::id.asc())
+        .limit(page.fetch())
         .select((
+            submissions::id,
             submissions::kind,
             submissions::protocol_number,
             submissions::authority_id,
@@ -683,34 +498,20 @@ pub fn receipts(conn: &mut DbConnection, id: Uuid) -> Result<Vec<Receipt>, Store
             submissions::sha256,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(kind, protocol_number, authority, at, sha256)| {
+    let list = rows
+        .into_iter()
+        .map(|(receipt, kind, protocol_number, authority, at, sha256)| {
             Ok(Receipt {
+                id: stored("receipt id", receipt.parse())?,
                 application_id: id,
-                kind,
-                protocol_number,
-                authority_id: stored_id("authority", &authority)?,
+                kind: stored("receipt kind", kind.parse())?,
+                protocol_number: stored("protocol number", protocol_number.parse())?,
+                authority_id: stored("authority", authority.parse())?,
                 received_at: from_db(at),
                 sha256,
+                snapshot: String::new(),
             })
         })
-        .collect()
-}
-
-/// Statuses of every application of a call (to check that none is pending before concluding).
-pub fn statuses(conn: &mut DbConnection, tender_id: Uuid) -> Result<Vec<ApplicationStatus>, StoreError> {
-    let rows: Vec<String> = applications::table
-        .filter(applications::tender_id.eq(tender_id.to_string()))
-        .select(applications::status)
-        .load(conn)?;
-    rows.iter().map(|s| stored("application status", s.parse())).collect()
-}
-
-/// The provider that owns an application (for access checks).
-pub fn owner(conn: &mut DbConnection, id: Uuid) -> Result<(Uuid, Uuid), StoreError> {
-    let (tender, provider): (String, String) = applications::table
-        .find(id.to_string())
-        .select((applications::tender_id, applications::provider_id))
-        .first(conn)?;
-    Ok((stored_id("tender id", &tender)?, stored_id("provider id", &provider)?))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(page.finish(list, |r| r.id.to_string()))
 }

@@ -1,40 +1,73 @@
-//! The append-only audit trail: who changed what, when, with the record before and after.
+//! The append-only audit trail: who changed what, when, with the record before and after. Each
+//! entry is written beside the event of the change, with the same typed action.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::schema::audit_events;
-use crate::{DbConnection, Page, Paged, StoreError, from_db, stored_id, to_db};
+use crate::{DbConnection, Page, Paged, StoreError, from_db, stored, stored_id, to_db};
+use ambito_domain::event::{EventName, Subject, SubjectKind};
+use ambito_domain::{Actor, OrganizationId, UserId};
 
-/// Who is acting, carried into every change so the audit trail can name them.
+/// Where a change comes from, carried into every change so the trail can name who and which
+/// request.
 #[derive(Debug, Clone, Default)]
-pub struct Actor {
-    pub user_id: Option<Uuid>,
-    pub organization_id: Option<Uuid>,
+pub struct Origin {
+    pub user_id: Option<UserId>,
+    pub organization_id: Option<OrganizationId>,
     pub request_id: Option<String>,
 }
 
-impl Actor {
+impl Origin {
     /// A change made by the service itself (migrations, demo data, the command line).
     pub fn system() -> Self {
         Self::default()
     }
+
+    pub fn of(actor: &Actor, request_id: Option<String>) -> Self {
+        Self { user_id: Some(actor.user), organization_id: Some(actor.organization), request_id }
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The record before and after a change, as JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshots {
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Snapshots {
+    fn json(value: &impl serde::Serialize) -> serde_json::Value {
+        serde_json::to_value(value).expect("records serialize")
+    }
+
+    pub fn created(after: &impl serde::Serialize) -> Self {
+        Self { before: None, after: Some(Self::json(after)) }
+    }
+
+    pub fn changed(before: &impl serde::Serialize, after: &impl serde::Serialize) -> Self {
+        Self { before: Some(Self::json(before)), after: Some(Self::json(after)) }
+    }
+
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub actor_user_id: Option<Uuid>,
-    pub actor_organization_id: Option<Uuid>,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
+    pub actor_user_id: Option<UserId>,
+    pub actor_organization_id: Option<OrganizationId>,
+    pub action: EventName,
+    pub subject: Subject,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// The event of the change in the feed.
+    pub event_seq: Option<i64>,
 }
 
 #[derive(Queryable, Insertable)]
@@ -50,29 +83,30 @@ struct Row {
     before_json: Option<String>,
     after_json: Option<String>,
     request_id: Option<String>,
+    event_seq: Option<i64>,
 }
 
-/// Records one change; call it inside the transaction that makes the change.
-pub fn record<B: Serialize, A: Serialize>(
+/// Records one change; called by [`crate::outbox::record`] inside the transaction of the change.
+pub(crate) fn record(
     conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    entity_type: &str,
-    entity_id: &str,
-    before: Option<&B>,
-    after: Option<&A>,
+    origin: &Origin,
+    action: EventName,
+    subject: Subject,
+    snapshots: Snapshots,
+    event_seq: i64,
 ) -> Result<(), StoreError> {
     let row = Row {
         id: Uuid::now_v7().to_string(),
         occurred_at: to_db(crate::now()),
-        actor_user_id: actor.user_id.map(|u| u.to_string()),
-        actor_organization_id: actor.organization_id.map(|u| u.to_string()),
-        action: action.to_owned(),
-        entity_type: entity_type.to_owned(),
-        entity_id: entity_id.to_owned(),
-        before_json: before.map(|b| serde_json::to_string(b).expect("records serialize")),
-        after_json: after.map(|a| serde_json::to_string(a).expect("records serialize")),
-        request_id: actor.request_id.clone(),
+        actor_user_id: origin.user_id.map(|u| u.to_string()),
+        actor_organization_id: origin.organization_id.map(|u| u.to_string()),
+        action: action.as_str().to_owned(),
+        entity_type: subject.kind.as_str().to_owned(),
+        entity_id: subject.id.to_string(),
+        before_json: snapshots.before.map(|b| b.to_string()),
+        after_json: snapshots.after.map(|a| a.to_string()),
+        request_id: origin.request_id.clone(),
+        event_seq: Some(event_seq),
     };
     diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
     Ok(())
@@ -80,18 +114,18 @@ pub fn record<B: Serialize, A: Serialize>(
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-    pub actor_user_id: Option<Uuid>,
+    pub subject_kind: Option<SubjectKind>,
+    pub subject_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
 }
 
-/// The trail in the order it was written (event ids are time-ordered UUIDs).
+/// The trail in the order it was written (entry ids are time-ordered UUIDs).
 pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Result<Paged<AuditEvent>, StoreError> {
     let mut query = audit_events::table.into_boxed();
-    if let Some(t) = &filter.entity_type {
-        query = query.filter(audit_events::entity_type.eq(t.clone()));
+    if let Some(t) = filter.subject_kind {
+        query = query.filter(audit_events::entity_type.eq(t.as_str()));
     }
-    if let Some(id) = &filter.entity_id {
+    if let Some(id) = &filter.subject_id {
         query = query.filter(audit_events::entity_id.eq(id.clone()));
     }
     if let Some(user) = filter.actor_user_id {
@@ -107,22 +141,25 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Resul
 
 fn to_event(row: Row) -> Result<AuditEvent, StoreError> {
     let parse = |v: Option<String>| -> Result<Option<serde_json::Value>, StoreError> {
-        v.map(|s| crate::stored("audit json", serde_json::from_str(&s))).transpose()
+        v.map(|s| stored("audit json", serde_json::from_str(&s))).transpose()
     };
     Ok(AuditEvent {
         id: stored_id("audit id", &row.id)?,
         occurred_at: from_db(row.occurred_at),
-        actor_user_id: row.actor_user_id.as_deref().map(|u| stored_id("actor", u)).transpose()?,
+        actor_user_id: row.actor_user_id.as_deref().map(|u| stored("actor", u.parse())).transpose()?,
         actor_organization_id: row
             .actor_organization_id
             .as_deref()
-            .map(|u| stored_id("actor organization", u))
+            .map(|u| stored("actor organization", u.parse()))
             .transpose()?,
-        action: row.action,
-        entity_type: row.entity_type,
-        entity_id: row.entity_id,
+        action: stored("audit action", row.action.parse())?,
+        subject: Subject {
+            kind: stored("audit entity type", row.entity_type.parse())?,
+            id: stored_id("audit entity id", &row.entity_id)?,
+        },
         before: parse(row.before_json)?,
         after: parse(row.after_json)?,
         request_id: row.request_id,
+        event_seq: row.event_seq,
     })
 }

@@ -5,12 +5,12 @@ use serde::Serialize;
 
 use crate::schema::{intervention_target_groups, interventions, product_lines};
 use crate::{DbConnection, StoreError, stored};
-use ambito_domain::{TargetGroup, Unit};
+use ambito_domain::{InterventionCode, ProductLineCode, TargetGroup, Unit};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Intervention {
-    pub code: String,
-    pub product_line_code: String,
+    pub code: InterventionCode,
+    pub product_line_code: ProductLineCode,
     pub name: String,
     pub unit: Unit,
     pub target_groups: Vec<TargetGroup>,
@@ -18,7 +18,7 @@ pub struct Intervention {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductLine {
-    pub code: String,
+    pub code: ProductLineCode,
     pub name: String,
     pub interventions: Vec<Intervention>,
 }
@@ -30,14 +30,17 @@ pub fn product_lines(conn: &mut DbConnection) -> Result<Vec<ProductLine>, StoreE
         .select((product_lines::code, product_lines::name))
         .load(conn)?;
     let all = interventions(conn)?;
-    Ok(lines
+    lines
         .into_iter()
-        .map(|(code, name)| ProductLine {
-            interventions: all.iter().filter(|i| i.product_line_code == code).cloned().collect(),
-            code,
-            name,
+        .map(|(code, name)| {
+            let code: ProductLineCode = stored("product line", code.try_into())?;
+            Ok(ProductLine {
+                interventions: all.iter().filter(|i| i.product_line_code == code).cloned().collect(),
+                code,
+                name,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Every intervention, ordered by product line and position.
@@ -58,7 +61,13 @@ pub fn interventions(conn: &mut DbConnection) -> Result<Vec<Intervention>, Store
                 .map(|(_, g)| stored("target group", g.parse::<TargetGroup>()))
                 .collect::<Result<Vec<_>, _>>()?;
             target_groups.sort_by_key(|g| TargetGroup::ALL.iter().position(|x| x == g));
-            Ok(Intervention { unit: stored("unit", unit.parse())?, code, product_line_code, name, target_groups })
+            Ok(Intervention {
+                unit: stored("unit", unit.parse())?,
+                code: stored("intervention", code.try_into())?,
+                product_line_code: stored("product line", product_line_code.try_into())?,
+                name,
+                target_groups,
+            })
         })
         .collect()
 }

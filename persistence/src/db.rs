@@ -173,13 +173,18 @@ impl Db {
     /// is locked" when another writer is active, whatever the busy timeout.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<StoreError> + From<diesel::result::Error>,
+        E: From<StoreError>,
     {
         // The turn is taken before the connection, so queued writers hold no pooled connection.
         let _turn = (self.backend == Backend::Sqlite)
             .then(|| self.sqlite_writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let mut conn = self.conn()?;
         write_transaction(&mut conn, f)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.batch_execute("SELECT 1").map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Runs `f` with a connection, outside any explicit transaction.
@@ -207,21 +212,35 @@ pub fn write_transaction<T, E>(
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
-    E: From<diesel::result::Error>,
+    E: From<StoreError>,
 {
+    let failed = |e: diesel::result::Error| E::from(StoreError::from(e));
     let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
+        // diesel's transaction wants an error it can build from its own; carry ours through it.
+        enum Either<E> {
+            Ours(E),
+            Diesel(diesel::result::Error),
+        }
+        impl<E> From<diesel::result::Error> for Either<E> {
+            fn from(e: diesel::result::Error) -> Self {
+                Self::Diesel(e)
+            }
+        }
+        return conn.transaction(|c| f(c).map_err(Either::Ours)).map_err(|e| match e {
+            Either::Ours(e) => e,
+            Either::Diesel(e) => failed(e),
+        });
     };
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(failed)?;
     let result = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else { unreachable!("the variant does not change") };
     match result {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(sqlite)?;
+            AnsiTransactionManager::commit_transaction(sqlite).map_err(failed)?;
             Ok(value)
         }
         Err(e) => {
-            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            AnsiTransactionManager::rollback_transaction(sqlite).map_err(failed)?;
             Err(e)
         }
     }

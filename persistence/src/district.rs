@@ -4,19 +4,20 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::schema::{district_municipalities, districts};
 use crate::{
-    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, organization, stored, stored_id, to_db,
+    DbConnection, Origin, Page, Paged, Snapshots, StoreError, from_db, municipality, organization, outbox, stored,
+    to_db,
 };
-use ambito_domain::{Invalid, IstatCode, Name, OrganizationKind};
+use ambito_domain::event::DirectoryEvent;
+use ambito_domain::{DistrictId, Invalid, IstatCode, Name, OrganizationId, OrganizationKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct District {
-    pub id: Uuid,
+    pub id: DistrictId,
     pub name: String,
-    pub authority_id: Uuid,
+    pub authority_id: OrganizationId,
     pub municipalities: Vec<IstatCode>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -33,9 +34,10 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone)]
 pub struct NewDistrict {
     pub name: Name,
-    pub authority_id: Uuid,
+    pub authority_id: OrganizationId,
     pub municipalities: Vec<IstatCode>,
 }
 
@@ -64,7 +66,7 @@ fn set_members(conn: &mut DbConnection, id: &str, codes: &[IstatCode]) -> Result
     Ok(())
 }
 
-fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<Uuid>) -> Result<bool, StoreError> {
+fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<DistrictId>) -> Result<bool, StoreError> {
     let mut query = districts::table.filter(districts::name.eq(name.as_str())).into_boxed();
     if let Some(id) = except {
         query = query.filter(districts::id.ne(id.to_string()));
@@ -72,7 +74,7 @@ fn name_taken(conn: &mut DbConnection, name: &Name, except: Option<Uuid>) -> Res
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Result<District, StoreError> {
+pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewDistrict) -> Result<District, StoreError> {
     match organization::get(conn, new.authority_id) {
         Ok(org) if org.kind == OrganizationKind::Authority => {}
         Ok(_) | Err(StoreError::NotFound) => {
@@ -84,8 +86,9 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Resu
     if name_taken(conn, &new.name, None)? {
         return Err(StoreError::Conflict(format!("a district named {} already exists", new.name.as_str())));
     }
-    let id = Uuid::now_v7();
-    let now = to_db(crate::now());
+    let id = DistrictId::new();
+    let at = crate::now();
+    let now = to_db(at);
     diesel::insert_into(districts::table)
         .values((
             districts::id.eq(id.to_string()),
@@ -98,12 +101,13 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewDistrict) -> Resu
         .execute(conn)?;
     set_members(conn, &id.to_string(), &new.municipalities)?;
     let district = get(conn, id)?;
-    audit::record(conn, actor, "district.created", "district", &id.to_string(), None::<&()>, Some(&district))?;
+    let event = DirectoryEvent::DistrictCreated { district_id: id, authority_id: district.authority_id };
+    outbox::record(conn, origin, at, &event, Snapshots::created(&district))?;
     Ok(district)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<District, StoreError> {
-    let row: Row = districts::table.find(id.to_string()).first(conn)?;
+pub fn get(conn: &mut DbConnection, id: DistrictId) -> Result<District, StoreError> {
+    let row: Row = districts::table.filter(districts::id.eq(id.to_string())).first(conn)?;
     let mut all = with_members(conn, vec![row])?;
     Ok(all.remove(0))
 }
@@ -122,9 +126,9 @@ fn with_members(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<District>
                 .map(|(_, c)| stored("istat code", IstatCode::parse(c)))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(District {
-                id: stored_id("district id", &r.id)?,
+                id: stored("district id", r.id.parse())?,
                 name: r.name,
-                authority_id: stored_id("authority id", &r.authority_id)?,
+                authority_id: stored("authority id", r.authority_id.parse())?,
                 municipalities,
                 version: r.version,
                 created_at: from_db(r.created_at),
@@ -136,7 +140,7 @@ fn with_members(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<District>
 
 #[derive(Debug, Clone, Default)]
 pub struct DistrictFilter {
-    pub authority_id: Option<Uuid>,
+    pub authority_id: Option<OrganizationId>,
 }
 
 pub fn list(conn: &mut DbConnection, filter: &DistrictFilter, page: &Page) -> Result<Paged<District>, StoreError> {
@@ -158,14 +162,8 @@ pub struct DistrictPatch {
     pub municipalities: Option<Vec<IstatCode>>,
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    patch: &DistrictPatch,
-) -> Result<District, StoreError> {
-    let before = get(conn, id)?;
+/// Whether `patch` may apply to the district `id`: its municipalities exist, its name is free.
+pub fn check(conn: &mut DbConnection, id: DistrictId, patch: &DistrictPatch) -> Result<(), StoreError> {
     if let Some(codes) = &patch.municipalities {
         check_members(conn, codes)?;
     }
@@ -174,15 +172,24 @@ pub fn update(
     {
         return Err(StoreError::Conflict(format!("a district named {} already exists", name.as_str())));
     }
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
+    Ok(())
+}
+
+/// Applies a checked `patch` to a district as it was read (`before`), if its stored version is
+/// still the one read.
+pub fn update(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    before: District,
+    patch: &DistrictPatch,
+) -> Result<District, StoreError> {
+    let id = before.id;
     let changed = diesel::update(districts::table)
         .filter(districts::id.eq(id.to_string()))
-        .filter(districts::version.eq(expected_version))
+        .filter(districts::version.eq(before.version))
         .set((
             districts::name.eq(patch.name.as_ref().map_or(before.name.as_str(), Name::as_str)),
-            districts::version.eq(expected_version + 1),
+            districts::version.eq(before.version + 1),
             districts::updated_at.eq(to_db(crate::now())),
         ))
         .execute(conn)?;
@@ -193,6 +200,7 @@ pub fn update(
         set_members(conn, &id.to_string(), codes)?;
     }
     let after = get(conn, id)?;
-    audit::record(conn, actor, "district.updated", "district", &id.to_string(), Some(&before), Some(&after))?;
+    let event = DirectoryEvent::DistrictUpdated { district_id: id, authority_id: after.authority_id };
+    outbox::record(conn, origin, after.updated_at, &event, Snapshots::changed(&before, &after))?;
     Ok(after)
 }

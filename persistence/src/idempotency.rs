@@ -1,5 +1,6 @@
-//! Idempotency keys of creating requests, stored with the response they produced, so that a
-//! client that retries gets the same answer, across restarts and across API processes.
+//! Idempotency keys of creating requests, stored with the response they produced. The key's
+//! claim, the work and the saved response commit in one transaction: a retry after a crash at
+//! any point either finds the answer or finds nothing and does the work, never twice.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -9,8 +10,6 @@ use crate::{DbConnection, StoreError, from_db, to_db};
 
 /// How long a key is remembered.
 pub const RETENTION: Duration = Duration::hours(24);
-/// A first request still unanswered after this long died with its process: its key is free.
-pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -20,31 +19,31 @@ pub struct StoredResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is new and now reserved for this request: run it, then `complete`.
-    Started,
+pub enum Lookup {
+    /// Not used yet (or forgotten): do the work.
+    New,
     /// The same request was already answered: send this again.
     Replay(StoredResponse),
     /// The key was used for a different request.
     Mismatch,
-    /// The first request with this key has not finished yet.
-    InFlight,
 }
 
 /// request hash, status, body, location, creation time
 type KeyRow = (String, Option<i32>, Option<String>, Option<String>, chrono::NaiveDateTime);
 
-/// Reserves `key` for a request whose body hashes to `request_hash`. Run in a write transaction
-/// of its own, committed before the request's work starts, so a concurrent retry sees it.
-pub fn claim(
+/// What a key has answered so far, within the caller's transaction. A key older than the
+/// retention period is forgotten.
+pub fn lookup(
     conn: &mut DbConnection,
     owner: &str,
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Claim, StoreError> {
-    let existing: Option<KeyRow> = idempotency_keys::table
-        .find((owner, key))
+) -> Result<Lookup, StoreError> {
+    let target = idempotency_keys::table
+        .filter(idempotency_keys::owner_id.eq(owner))
+        .filter(idempotency_keys::idempotency_key.eq(key));
+    let existing: Option<KeyRow> = target
         .select((
             idempotency_keys::request_hash,
             idempotency_keys::status_code,
@@ -55,23 +54,30 @@ pub fn claim(
         .first(conn)
         .optional()?;
     match existing {
-        Some((_, status, _, _, created))
-            if from_db(created) + RETENTION <= now
-                || (status.is_none() && from_db(created) + ABANDONED_AFTER <= now) =>
-        {
-            diesel::delete(idempotency_keys::table.find((owner, key))).execute(conn)?;
+        None => Ok(Lookup::New),
+        Some((_, _, _, _, created)) if from_db(created) + RETENTION <= now => {
+            diesel::delete(target).execute(conn)?;
+            Ok(Lookup::New)
         }
-        Some((hash, _, _, _, _)) if hash != request_hash => return Ok(Claim::Mismatch),
-        Some((_, Some(status), body, location, _)) => {
-            return Ok(Claim::Replay(StoredResponse {
-                status: u16::try_from(status).map_err(|_| StoreError::Corrupt("status".into()))?,
-                body: body.unwrap_or_default(),
-                location,
-            }));
-        }
-        Some(_) => return Ok(Claim::InFlight),
-        None => {}
+        Some((hash, _, _, _, _)) if hash != request_hash => Ok(Lookup::Mismatch),
+        Some((_, status, body, location, _)) => Ok(Lookup::Replay(StoredResponse {
+            status: status.and_then(|s| u16::try_from(s).ok()).ok_or_else(|| StoreError::Corrupt("status".into()))?,
+            body: body.unwrap_or_default(),
+            location,
+        })),
     }
+}
+
+/// Claims a key in the transaction that does the work. A concurrent request with the same key
+/// waits for that transaction (PostgreSQL's unique index, SQLite's single writer) and then gets
+/// `Conflict`: it should look the key up again in a new transaction.
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::owner_id.eq(owner),
@@ -79,28 +85,20 @@ pub fn claim(
             idempotency_keys::request_hash.eq(request_hash),
             idempotency_keys::created_at.eq(to_db(now)),
         ))
-        .execute(conn)
-        .map_err(|e| match StoreError::from(e) {
-            // Another process claimed it between our read and our insert.
-            StoreError::Conflict(_) => StoreError::Conflict("in flight".into()),
-            other => other,
-        })?;
-    Ok(Claim::Started)
+        .execute(conn)?;
+    Ok(())
 }
 
+/// Saves the response, in the transaction that claimed the key and did the work.
 pub fn complete(conn: &mut DbConnection, owner: &str, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
-    diesel::update(idempotency_keys::table.find((owner, key)))
+    diesel::update(idempotency_keys::table)
+        .filter(idempotency_keys::owner_id.eq(owner))
+        .filter(idempotency_keys::idempotency_key.eq(key))
         .set((
             idempotency_keys::status_code.eq(i32::from(response.status)),
             idempotency_keys::response_body.eq(&response.body),
             idempotency_keys::location.eq(&response.location),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// Forgets a key whose request failed on our side, so the client may retry it.
-pub fn release(conn: &mut DbConnection, owner: &str, key: &str) -> Result<(), StoreError> {
-    diesel::delete(idempotency_keys::table.find((owner, key))).execute(conn)?;
     Ok(())
 }

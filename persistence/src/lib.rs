@@ -1,25 +1,34 @@
 //! Ambito's storage: one set of repositories over SQLite (embedded default) and PostgreSQL
-//! (production). Repositories take and return domain types; every change is written with its
-//! audit event in the same transaction.
+//! (production). Repositories take and return domain types and hold no rules; every change is
+//! written with its event and audit entry in the same transaction (`outbox`).
 
 pub mod accreditation;
 pub mod application;
 pub mod audit;
+pub mod beneficiary;
 pub mod catalogue;
+pub mod copayment;
 pub mod db;
+pub mod delivery_report;
 pub mod district;
 pub mod document;
 pub mod idempotency;
+pub mod measure;
+pub mod mediation;
 pub mod municipality;
 pub mod organization;
+pub mod outbox;
 pub mod page;
+pub mod patto;
+pub mod requirement;
 pub mod schema;
+pub mod service_request;
 pub mod session;
 pub mod tender;
 pub mod throttle;
 pub mod user;
 
-pub use audit::Actor;
+pub use audit::{Origin, Snapshots};
 pub use db::{Backend, Db, DbConnection, PoolOptions};
 pub use page::{Page, Paged};
 
@@ -84,6 +93,28 @@ pub(crate) fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) 
     parsed.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// Locks a row against concurrent changes until the transaction ends, so that concurrent
+/// changes of one aggregate take turns, across API processes (PostgreSQL; SQLite's write
+/// transactions take turns anyway). `table` is one of ours, never input.
+pub(crate) fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Postgresql(c) = conn {
+        let locked = diesel::sql_query(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+        if locked == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
+}
+
+/// A calendar day, stored as `YYYY-MM-DD` text on both databases.
+pub(crate) fn stored_date(what: &str, day: &str) -> Result<chrono::NaiveDate, StoreError> {
+    stored(what, chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d"))
+}
+
+#[allow(dead_code)]
 pub(crate) fn stored_id(what: &str, id: &str) -> Result<uuid::Uuid, StoreError> {
     stored(what, uuid::Uuid::parse_str(id))
 }

@@ -127,6 +127,15 @@ pub fn find_by_name(conn: &mut DbConnection, province: &str, name: &str) -> Resu
         .optional()?)
 }
 
+/// The names of these municipalities, by code.
+pub fn names(conn: &mut DbConnection, codes: &[IstatCode]) -> Result<Vec<(String, String)>, StoreError> {
+    let wanted: Vec<&str> = codes.iter().map(IstatCode::as_str).collect();
+    Ok(municipalities::table
+        .filter(municipalities::istat_code.eq_any(&wanted))
+        .select((municipalities::istat_code, municipalities::name))
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,17 +3,18 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::schema::organizations;
-use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, stored, stored_id, to_db};
+use crate::{DbConnection, Origin, Page, Paged, Snapshots, StoreError, from_db, outbox, stored, to_db};
+use ambito_domain::event::DirectoryEvent;
 use ambito_domain::{
-    CodiceFiscale, EmailAddress, Invalid, IstatCode, Name, NewOrganization, OrganizationKind, PartitaIva,
+    CodiceFiscale, EmailAddress, Invalid, IstatCode, Name, NewOrganization, OrganizationId, OrganizationKind,
+    PartitaIva,
 };
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organization {
-    pub id: Uuid,
+    pub id: OrganizationId,
     pub kind: OrganizationKind,
     pub name: String,
     pub codice_fiscale: Option<CodiceFiscale>,
@@ -61,7 +62,7 @@ impl Row {
 
     fn into_record(self) -> Result<Organization, StoreError> {
         Ok(Organization {
-            id: stored_id("organization id", &self.id)?,
+            id: stored("organization id", self.id.parse())?,
             kind: stored("organization kind", self.kind.parse())?,
             name: self.name,
             codice_fiscale: self
@@ -79,7 +80,7 @@ impl Row {
     }
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewOrganization) -> Result<Organization, StoreError> {
+pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewOrganization) -> Result<Organization, StoreError> {
     if let Some(code) = &new.istat_code {
         if !crate::municipality::unknown_codes(conn, std::slice::from_ref(code))?.is_empty() {
             return Err(Invalid::one("istat_code", format!("no municipality has ISTAT code {code}")).into());
@@ -99,7 +100,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewOrganization) -> 
     }
     let now = crate::now();
     let org = Organization {
-        id: Uuid::now_v7(),
+        id: OrganizationId::new(),
         kind: new.kind,
         name: new.name.as_str().to_owned(),
         codice_fiscale: new.codice_fiscale.clone(),
@@ -112,19 +113,20 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewOrganization) -> 
         updated_at: now,
     };
     diesel::insert_into(organizations::table).values(Row::from_record(&org)).execute(conn)?;
-    audit::record(conn, actor, "organization.created", "organization", &org.id.to_string(), None::<&()>, Some(&org))?;
+    let event = DirectoryEvent::OrganizationCreated { organization_id: org.id, kind: org.kind };
+    outbox::record(conn, origin, now, &event, Snapshots::created(&org))?;
     Ok(org)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Organization, StoreError> {
-    organizations::table.find(id.to_string()).first::<Row>(conn)?.into_record()
+pub fn get(conn: &mut DbConnection, id: OrganizationId) -> Result<Organization, StoreError> {
+    organizations::table.filter(organizations::id.eq(id.to_string())).first::<Row>(conn)?.into_record()
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
     pub kind: Option<OrganizationKind>,
     /// Restricts the list to one organization: the caller's own, for everyone but admins.
-    pub only: Option<Uuid>,
+    pub only: Option<OrganizationId>,
 }
 
 pub fn list(
@@ -155,18 +157,15 @@ pub struct OrganizationPatch {
     pub active: Option<bool>,
 }
 
-/// Applies `patch` if the stored version is still `expected_version`.
+/// Applies `patch` to an organization as it was read (`before`), if its stored version is still
+/// the one read.
 pub fn update(
     conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
+    origin: &Origin,
+    before: Organization,
     patch: &OrganizationPatch,
 ) -> Result<Organization, StoreError> {
-    let before = get(conn, id)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
+    let id = before.id;
     let mut after = before.clone();
     if let Some(name) = &patch.name {
         after.name = name.as_str().to_owned();
@@ -181,13 +180,14 @@ pub fn update(
     after.updated_at = crate::now();
     let changed = diesel::update(organizations::table)
         .filter(organizations::id.eq(id.to_string()))
-        .filter(organizations::version.eq(expected_version))
+        .filter(organizations::version.eq(before.version))
         .set(Row::from_record(&after))
         .execute(conn)?;
     if changed == 0 {
         return Err(StoreError::Stale);
     }
-    audit::record(conn, actor, "organization.updated", "organization", &id.to_string(), Some(&before), Some(&after))?;
+    let event = DirectoryEvent::OrganizationUpdated { organization_id: id };
+    outbox::record(conn, origin, after.updated_at, &event, Snapshots::changed(&before, &after))?;
     Ok(after)
 }
 
@@ -206,7 +206,7 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
 }
 
 /// The platform operator's organization, created on first need.
-pub fn platform(conn: &mut DbConnection, actor: &Actor) -> Result<Organization, StoreError> {
+pub fn platform(conn: &mut DbConnection, origin: &Origin) -> Result<Organization, StoreError> {
     let existing = organizations::table
         .filter(organizations::kind.eq(OrganizationKind::Platform.as_str()))
         .order(organizations::id.asc())
@@ -219,7 +219,7 @@ pub fn platform(conn: &mut DbConnection, actor: &Actor) -> Result<Organization, 
                 OrganizationKind::Platform,
                 ambito_domain::OrganizationFields { name: "Ambito platform", ..Default::default() },
             )?;
-            create(conn, actor, &new)
+            create(conn, origin, &new)
         }
     }
 }

@@ -33,6 +33,19 @@ impl Page {
     }
 }
 
+impl Page {
+    /// One page of a list computed in memory, ordered by `key`.
+    pub fn of<T>(&self, items: Vec<T>, key: impl Fn(&T) -> String) -> Paged<T> {
+        let fetch = usize::try_from(self.fetch()).unwrap_or(usize::MAX);
+        let rows: Vec<T> = items
+            .into_iter()
+            .filter(|item| self.after.as_ref().is_none_or(|after| key(item) > *after))
+            .take(fetch)
+            .collect();
+        self.finish(rows, key)
+    }
+}
+
 impl<T> Paged<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
         Paged { items: self.items.into_iter().map(f).collect(), next: self.next }

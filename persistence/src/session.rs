@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::schema::{refresh_tokens, sessions, users};
-use crate::{DbConnection, StoreError, from_db, stored_id, to_db, user};
+use crate::{DbConnection, StoreError, from_db, stored, to_db, user};
+use ambito_domain::{SessionId, UserId};
 
-pub fn open(conn: &mut DbConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
-    let id = Uuid::now_v7();
+pub fn open(conn: &mut DbConnection, user_id: UserId, now: DateTime<Utc>) -> Result<SessionId, StoreError> {
+    let id = SessionId::new();
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(id.to_string()),
@@ -24,7 +24,7 @@ pub fn open(conn: &mut DbConnection, user_id: Uuid, now: DateTime<Utc>) -> Resul
 /// Stores a refresh token by its hash: the token itself is never kept.
 pub fn issue_refresh(
     conn: &mut DbConnection,
-    session_id: Uuid,
+    session_id: SessionId,
     token_hash: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -43,7 +43,7 @@ pub fn issue_refresh(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refresh {
     /// The token was good and is now used up; issue the next one in this session.
-    Rotated { session_id: Uuid, user: Box<user::User> },
+    Rotated { session_id: SessionId, user: Box<user::User> },
     /// The token was already used: its whole family has just been revoked.
     Reused,
     /// Unknown, expired, or of a revoked session or inactive user.
@@ -76,7 +76,7 @@ pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>
     let Some((session_id, expires_at, used_at, revoked_at, user_id)) = found else {
         return Ok(Refresh::Refused);
     };
-    let session_id = stored_id("session id", &session_id)?;
+    let session_id: SessionId = stored("session id", session_id.parse())?;
     if used_at.is_some() {
         revoke(conn, session_id, "refresh token reused", now)?;
         return Ok(Refresh::Reused);
@@ -84,7 +84,7 @@ pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>
     if revoked_at.is_some() || from_db(expires_at) <= now {
         return Ok(Refresh::Refused);
     }
-    let user = user::get(conn, stored_id("user id", &user_id)?)?;
+    let user = user::get(conn, stored("user id", user_id.parse())?)?;
     if !user.active {
         return Ok(Refresh::Refused);
     }
@@ -92,15 +92,20 @@ pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>
     Ok(Refresh::Rotated { session_id, user: Box::new(user) })
 }
 
-pub fn revoke(conn: &mut DbConnection, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    diesel::update(sessions::table.find(session_id.to_string()))
+pub fn revoke(
+    conn: &mut DbConnection,
+    session_id: SessionId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(sessions::table.filter(sessions::id.eq(session_id.to_string())))
         .filter(sessions::revoked_at.is_null())
         .set((sessions::revoked_at.eq(to_db(now)), sessions::revoked_reason.eq(reason)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: Uuid, reason: &str) -> Result<(), StoreError> {
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: UserId, reason: &str) -> Result<(), StoreError> {
     diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user_id.to_string()))
         .filter(sessions::revoked_at.is_null())
@@ -113,8 +118,8 @@ pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: Uuid, reason: &str)
 /// issued since their last password change or deactivation.
 pub fn authenticate(
     conn: &mut DbConnection,
-    session_id: Uuid,
-    user_id: Uuid,
+    session_id: SessionId,
+    user_id: UserId,
     token_version: i64,
 ) -> Result<Option<user::User>, StoreError> {
     let open: i64 = sessions::table

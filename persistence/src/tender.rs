@@ -1,46 +1,22 @@
-//! Tenders: their terms, issuing authorities, coverage, amendments, and questions.
+//! Tenders: their terms, issuing authorities, amendments and questions. Loads and saves the
+//! domain's `Tender` and `Question`; the rules live in `ambito_domain::tender`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use uuid::Uuid;
 
 use crate::schema::{
     district_municipalities, interventions, organizations, tender_amendments, tender_authorities, tender_districts,
-    tender_interventions, tender_municipalities, tender_questions, tender_requirements, tenders,
+    tender_interventions, tender_municipalities, tender_questions, tender_requirements, tender_rounds, tenders,
 };
-use crate::{Actor, DbConnection, Page, Paged, StoreError, audit, from_db, municipality, stored, stored_id, to_db};
-use ambito_domain::tender::{Requirement, TenderIntervention, TenderKind, TenderState, TenderStatus, TenderTerms};
-use ambito_domain::{Cents, Invalid, IstatCode, OrganizationKind};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Tender {
-    pub id: Uuid,
-    pub state: TenderState,
-    /// Issuing authorities; the first receives the submissions and numbers them.
-    pub authorities: Vec<Uuid>,
-    pub districts: Vec<Uuid>,
-    pub terms: TenderTerms,
-    pub cancel_reason: Option<String>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Tender {
-    pub fn status(&self, now: DateTime<Utc>) -> TenderStatus {
-        self.state.status(self.terms.submission_deadline, now)
-    }
-
-    pub fn lead_authority(&self) -> Uuid {
-        self.authorities[0]
-    }
-
-    pub fn is_issued_by(&self, organization: Uuid) -> bool {
-        self.authorities.contains(&organization)
-    }
-}
+use crate::stored_date;
+use crate::{DbConnection, Page, Paged, StoreError, from_db, municipality, stored, to_db};
+use ambito_domain::access::{QuestionScope, TenderScope};
+use ambito_domain::tender::{
+    Amendment, Issuance, Question, Requirement, Round, Tender, TenderIntervention, TenderTerms,
+};
+use ambito_domain::{
+    Cents, DistrictId, FieldError, Invalid, IstatCode, OrganizationId, OrganizationKind, QuestionId, TenderId,
+};
 
 #[derive(Queryable)]
 struct Row {
@@ -62,42 +38,29 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
-/// A call as staff propose it: its terms, who issues it, and the districts it covers (their
-/// municipalities are added to the terms' own).
-pub struct NewTender {
-    pub authorities: Vec<Uuid>,
-    pub districts: Vec<Uuid>,
-    pub terms: TenderTerms,
-}
-
-fn date(what: &str, s: &str) -> Result<NaiveDate, StoreError> {
-    stored(what, NaiveDate::parse_from_str(s, "%Y-%m-%d"))
-}
-
-/// Checks references against stored data and returns the terms with the districts'
-/// municipalities merged in.
-fn resolve(conn: &mut DbConnection, new: &NewTender) -> Result<TenderTerms, StoreError> {
+/// Checks what a call refers to against stored data: its authorities are authorities, its
+/// districts and municipalities exist, its interventions are in the catalogue with the
+/// catalogue's unit. Answers the issuance with the districts' municipalities merged in.
+pub fn resolve(conn: &mut DbConnection, issuance: Issuance) -> Result<Issuance, StoreError> {
     let mut errors = Vec::new();
-    if new.authorities.is_empty() {
-        errors.push(ambito_domain::FieldError::new("authorities", "at least one issuing authority"));
-    }
-    for (i, a) in new.authorities.iter().enumerate() {
-        match crate::organization::get(conn, *a) {
-            Ok(org) if org.kind == OrganizationKind::Authority => {}
-            Ok(_) | Err(StoreError::NotFound) => {
-                errors.push(ambito_domain::FieldError::new(format!("authorities.{i}"), "no authority has this id"))
-            }
-            Err(e) => return Err(e),
+    let ids: Vec<String> = issuance.authorities.iter().map(ToString::to_string).collect();
+    let kinds: Vec<(String, String)> = organizations::table
+        .filter(organizations::id.eq_any(&ids))
+        .select((organizations::id, organizations::kind))
+        .load(conn)?;
+    for (i, a) in ids.iter().enumerate() {
+        if !kinds.iter().any(|(id, kind)| id == a && kind == OrganizationKind::Authority.as_str()) {
+            errors.push(FieldError::new(format!("authorities.{i}"), "no authority has this id"));
         }
     }
-    let mut terms = new.terms.clone();
-    for (i, d) in new.districts.iter().enumerate() {
+    let mut terms = issuance.terms;
+    for (i, d) in issuance.districts.iter().enumerate() {
         let members: Vec<String> = district_municipalities::table
             .filter(district_municipalities::district_id.eq(d.to_string()))
             .select(district_municipalities::istat_code)
             .load(conn)?;
         if members.is_empty() {
-            errors.push(ambito_domain::FieldError::new(format!("districts.{i}"), "no district has this id"));
+            errors.push(FieldError::new(format!("districts.{i}"), "no district has this id"));
         }
         for m in members {
             terms.municipalities.push(stored("istat code", IstatCode::parse(&m))?);
@@ -108,20 +71,17 @@ fn resolve(conn: &mut DbConnection, new: &NewTender) -> Result<TenderTerms, Stor
     let unknown = municipality::unknown_codes(conn, &terms.municipalities)?;
     if !unknown.is_empty() {
         let list: Vec<&str> = unknown.iter().map(IstatCode::as_str).collect();
-        errors.push(ambito_domain::FieldError::new(
-            "municipalities",
-            format!("unknown ISTAT codes: {}", list.join(", ")),
-        ));
+        errors.push(FieldError::new("municipalities", format!("unknown ISTAT codes: {}", list.join(", "))));
     }
     let catalogue: Vec<(String, String)> =
         interventions::table.select((interventions::code, interventions::unit)).load(conn)?;
     for (i, item) in terms.interventions.iter().enumerate() {
-        match catalogue.iter().find(|(code, _)| *code == item.code) {
-            None => errors.push(ambito_domain::FieldError::new(
+        match catalogue.iter().find(|(code, _)| code == item.code.as_str()) {
+            None => errors.push(FieldError::new(
                 format!("interventions.{i}.code"),
                 format!("{} is not in the service catalogue", item.code),
             )),
-            Some((_, unit)) if unit != item.unit.as_str() => errors.push(ambito_domain::FieldError::new(
+            Some((_, unit)) if unit != item.unit.as_str() => errors.push(FieldError::new(
                 format!("interventions.{i}.unit"),
                 format!("{} is measured in {unit}", item.code),
             )),
@@ -131,16 +91,18 @@ fn resolve(conn: &mut DbConnection, new: &NewTender) -> Result<TenderTerms, Stor
     if !errors.is_empty() {
         return Err(Invalid(errors).into());
     }
-    Ok(terms)
+    Ok(Issuance { terms, ..issuance })
 }
 
-fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &TenderTerms) -> Result<(), StoreError> {
+fn write_terms(conn: &mut DbConnection, t: &Tender) -> Result<(), StoreError> {
+    let id = t.id.to_string();
+    let id = id.as_str();
     diesel::delete(tender_authorities::table.filter(tender_authorities::tender_id.eq(id))).execute(conn)?;
     diesel::delete(tender_districts::table.filter(tender_districts::tender_id.eq(id))).execute(conn)?;
     diesel::delete(tender_municipalities::table.filter(tender_municipalities::tender_id.eq(id))).execute(conn)?;
     diesel::delete(tender_interventions::table.filter(tender_interventions::tender_id.eq(id))).execute(conn)?;
     diesel::delete(tender_requirements::table.filter(tender_requirements::tender_id.eq(id))).execute(conn)?;
-    let authorities: Vec<_> = new
+    let authorities: Vec<_> = t
         .authorities
         .iter()
         .enumerate()
@@ -153,7 +115,7 @@ fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &Tende
         })
         .collect();
     crate::on_backend!(conn, |c| diesel::insert_into(tender_authorities::table).values(&authorities).execute(c))?;
-    let districts: Vec<_> = new
+    let districts: Vec<_> = t
         .districts
         .iter()
         .map(|d| (tender_districts::tender_id.eq(id), tender_districts::district_id.eq(d.to_string())))
@@ -161,7 +123,8 @@ fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &Tende
     if !districts.is_empty() {
         crate::on_backend!(conn, |c| diesel::insert_into(tender_districts::table).values(&districts).execute(c))?;
     }
-    let municipalities: Vec<_> = terms
+    let municipalities: Vec<_> = t
+        .terms
         .municipalities
         .iter()
         .map(|m| (tender_municipalities::tender_id.eq(id), tender_municipalities::istat_code.eq(m.as_str())))
@@ -169,16 +132,17 @@ fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &Tende
     for chunk in municipalities.chunks(1000) {
         crate::on_backend!(conn, |c| diesel::insert_into(tender_municipalities::table).values(chunk).execute(c))?;
     }
-    let items: Vec<_> = terms
+    let items: Vec<_> = t
+        .terms
         .interventions
         .iter()
         .enumerate()
-        .map(|(i, t)| {
+        .map(|(i, item)| {
             (
                 tender_interventions::tender_id.eq(id),
-                tender_interventions::intervention_code.eq(&t.code),
-                tender_interventions::unit.eq(t.unit.as_str()),
-                tender_interventions::rate_cents.eq(t.rate.get()),
+                tender_interventions::intervention_code.eq(item.code.as_str()),
+                tender_interventions::unit.eq(item.unit.as_str()),
+                tender_interventions::rate_cents.eq(item.rate.get()),
                 tender_interventions::position.eq(i as i32),
             )
         })
@@ -186,17 +150,18 @@ fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &Tende
     if !items.is_empty() {
         crate::on_backend!(conn, |c| diesel::insert_into(tender_interventions::table).values(&items).execute(c))?;
     }
-    let requirements: Vec<_> = terms
+    let requirements: Vec<_> = t
+        .terms
         .requirements
         .iter()
         .enumerate()
         .map(|(i, r)| {
             (
                 tender_requirements::tender_id.eq(id),
-                tender_requirements::code.eq(&r.code),
+                tender_requirements::code.eq(r.code.as_str()),
                 tender_requirements::category.eq(r.category.as_str()),
                 tender_requirements::description.eq(&r.description),
-                tender_requirements::document_type.eq(&r.document_type),
+                tender_requirements::document_type.eq(r.document_type.as_ref().map(|d| d.as_str())),
                 tender_requirements::position.eq(i as i32),
             )
         })
@@ -207,121 +172,119 @@ fn write_terms(conn: &mut DbConnection, id: &str, new: &NewTender, terms: &Tende
     Ok(())
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewTender) -> Result<Tender, StoreError> {
-    new.terms.check()?;
-    let terms = resolve(conn, new)?;
-    let id = Uuid::now_v7();
-    let now = to_db(crate::now());
-    diesel::insert_into(tenders::table)
-        .values((
-            tenders::id.eq(id.to_string()),
-            tenders::kind.eq(terms.kind.as_str()),
-            tenders::state.eq(TenderState::Draft.as_str()),
-            tenders::title.eq(terms.title.trim()),
-            tenders::description.eq(&terms.description),
-            tenders::reference_code.eq(&terms.reference_code),
-            tenders::responsible_official.eq(terms.responsible_official.trim()),
-            tenders::submission_deadline.eq(to_db(terms.submission_deadline)),
-            tenders::clarification_deadline.eq(to_db(terms.clarification_deadline)),
-            tenders::validity_from.eq(terms.validity_from.to_string()),
-            tenders::validity_to.eq(terms.validity_to.to_string()),
-            tenders::version.eq(1),
-            tenders::created_at.eq(now),
-            tenders::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    write_terms(conn, &id.to_string(), new, &terms)?;
-    let tender = get(conn, id)?;
-    audit::record(conn, actor, "tender.created", "tender", &id.to_string(), None::<&()>, Some(&tender))?;
-    Ok(tender)
+/// The row of a call, as written.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = tenders, treat_none_as_null = true)]
+struct Columns<'a> {
+    id: String,
+    kind: &'a str,
+    state: &'a str,
+    title: &'a str,
+    description: &'a str,
+    reference_code: Option<&'a str>,
+    responsible_official: &'a str,
+    submission_deadline: NaiveDateTime,
+    clarification_deadline: NaiveDateTime,
+    validity_from: String,
+    validity_to: String,
+    cancel_reason: Option<&'a str>,
+    published_at: Option<NaiveDateTime>,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// Replaces the terms of a draft, if the stored version is still `expected_version`.
-pub fn replace_terms(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    new: &NewTender,
-) -> Result<Tender, StoreError> {
-    let before = get(conn, id)?;
-    new.terms.check()?;
-    let terms = resolve(conn, new)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
-    let changed = diesel::update(tenders::table)
-        .filter(tenders::id.eq(id.to_string()))
-        .filter(tenders::version.eq(expected_version))
-        .set((
-            tenders::kind.eq(terms.kind.as_str()),
-            tenders::title.eq(terms.title.trim()),
-            tenders::description.eq(&terms.description),
-            tenders::reference_code.eq(&terms.reference_code),
-            tenders::responsible_official.eq(terms.responsible_official.trim()),
-            tenders::submission_deadline.eq(to_db(terms.submission_deadline)),
-            tenders::clarification_deadline.eq(to_db(terms.clarification_deadline)),
-            tenders::validity_from.eq(terms.validity_from.to_string()),
-            tenders::validity_to.eq(terms.validity_to.to_string()),
-            tenders::version.eq(expected_version + 1),
-            tenders::updated_at.eq(to_db(crate::now())),
-        ))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(StoreError::Stale);
-    }
-    write_terms(conn, &id.to_string(), new, &terms)?;
-    let after = get(conn, id)?;
-    audit::record(conn, actor, "tender.updated", "tender", &id.to_string(), Some(&before), Some(&after))?;
-    Ok(after)
-}
-
-/// A change of stored state, with what goes with it.
-pub enum Transition {
-    Publish,
-    Cancel { reason: String },
-    Conclude,
-}
-
-pub fn transition(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    transition: Transition,
-) -> Result<Tender, StoreError> {
-    let before = get(conn, id)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
-    let now = to_db(crate::now());
-    let (state, action) = match &transition {
-        Transition::Publish => (TenderState::Published, "tender.published"),
-        Transition::Cancel { .. } => (TenderState::Cancelled, "tender.cancelled"),
-        Transition::Conclude => (TenderState::Concluded, "tender.concluded"),
-    };
-    let target = tenders::table.filter(tenders::id.eq(id.to_string())).filter(tenders::version.eq(expected_version));
-    let base =
-        (tenders::state.eq(state.as_str()), tenders::version.eq(expected_version + 1), tenders::updated_at.eq(now));
-    let changed = match transition {
-        Transition::Publish => diesel::update(target).set((base, tenders::published_at.eq(now))).execute(conn)?,
-        Transition::Cancel { reason } => {
-            diesel::update(target).set((base, tenders::cancel_reason.eq(reason.as_str()))).execute(conn)?
+impl<'a> Columns<'a> {
+    fn of(t: &'a Tender) -> Self {
+        Self {
+            id: t.id.to_string(),
+            kind: t.terms.kind.as_str(),
+            state: t.state.as_str(),
+            title: &t.terms.title,
+            description: &t.terms.description,
+            reference_code: t.terms.reference_code.as_deref(),
+            responsible_official: &t.terms.responsible_official,
+            submission_deadline: to_db(t.terms.submission_deadline),
+            clarification_deadline: to_db(t.terms.clarification_deadline),
+            validity_from: t.terms.validity_from.to_string(),
+            validity_to: t.terms.validity_to.to_string(),
+            cancel_reason: t.cancel_reason.as_deref(),
+            published_at: t.published_at.map(to_db),
+            version: t.version,
+            created_at: to_db(t.created_at),
+            updated_at: to_db(t.updated_at),
         }
-        Transition::Conclude => diesel::update(target).set(base).execute(conn)?,
-    };
+    }
+}
+
+fn write_rounds(conn: &mut DbConnection, t: &Tender) -> Result<(), StoreError> {
+    let id = t.id.to_string();
+    diesel::delete(tender_rounds::table.filter(tender_rounds::tender_id.eq(&id))).execute(conn)?;
+    let rows: Vec<_> = t
+        .rounds
+        .iter()
+        .map(|r| {
+            (
+                tender_rounds::tender_id.eq(&id),
+                tender_rounds::number.eq(r.number as i32),
+                tender_rounds::opened_at.eq(to_db(r.opened_at)),
+                tender_rounds::submission_deadline.eq(to_db(r.submission_deadline)),
+                tender_rounds::clarification_deadline.eq(to_db(r.clarification_deadline)),
+                tender_rounds::concluded_at.eq(r.concluded_at.map(to_db)),
+                tender_rounds::act_number.eq(r.act.as_ref().map(|a| a.number.as_str())),
+                tender_rounds::act_date.eq(r.act.as_ref().map(|a| a.date.to_string())),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        crate::on_backend!(conn, |c| diesel::insert_into(tender_rounds::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Stores a new call.
+pub fn insert(conn: &mut DbConnection, t: &Tender) -> Result<(), StoreError> {
+    diesel::insert_into(tenders::table).values(Columns::of(t)).execute(conn)?;
+    write_terms(conn, t)?;
+    write_rounds(conn, t)
+}
+
+/// Saves a changed call if the stored version is still `loaded_version`; with `terms`, its
+/// authorities, districts, municipalities, interventions and requirements too.
+pub fn save(conn: &mut DbConnection, t: &Tender, loaded_version: i64, terms: bool) -> Result<(), StoreError> {
+    let changed = diesel::update(tenders::table)
+        .filter(tenders::id.eq(t.id.to_string()))
+        .filter(tenders::version.eq(loaded_version))
+        .set(Columns::of(t))
+        .execute(conn)?;
     if changed == 0 {
         return Err(StoreError::Stale);
     }
-    let after = get(conn, id)?;
-    audit::record(conn, actor, action, "tender", &id.to_string(), Some(&before), Some(&after))?;
-    Ok(after)
+    write_rounds(conn, t)?;
+    if terms { write_terms(conn, t) } else { Ok(()) }
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Tender, StoreError> {
-    let row: Row = tenders::table.find(id.to_string()).first(conn)?;
+pub fn load(conn: &mut DbConnection, id: TenderId) -> Result<Tender, StoreError> {
+    let row: Row = tenders::table.filter(tenders::id.eq(id.to_string())).first(conn)?;
     let mut all = assemble(conn, vec![row])?;
     Ok(all.remove(0))
+}
+
+/// The issuing authorities of a call, in order: what the access policy needs to know of the
+/// call of an application.
+pub fn issuers(conn: &mut DbConnection, id: TenderId) -> Result<Vec<OrganizationId>, StoreError> {
+    let rows: Vec<String> = tender_authorities::table
+        .filter(tender_authorities::tender_id.eq(id.to_string()))
+        .order(tender_authorities::position.asc())
+        .select(tender_authorities::authority_id)
+        .load(conn)?;
+    rows.iter().map(|a| stored("authority", a.parse())).collect()
+}
+
+/// Loads a call for a change, its row locked until the transaction ends (see [`crate::lock_row`]).
+pub fn lock(conn: &mut DbConnection, id: TenderId) -> Result<Tender, StoreError> {
+    crate::lock_row(conn, "tenders", &id.to_string())?;
+    load(conn, id)
 }
 
 fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, StoreError> {
@@ -358,24 +321,52 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
             tender_requirements::document_type,
         ))
         .load(conn)?;
+    type RoundRow = (
+        String,
+        i32,
+        NaiveDateTime,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<String>,
+    );
+    let rounds: Vec<RoundRow> = tender_rounds::table
+        .filter(tender_rounds::tender_id.eq_any(&ids))
+        .order((tender_rounds::tender_id, tender_rounds::number))
+        .load(conn)?;
     rows.into_iter()
         .map(|r| {
             let of = |t: &String| *t == r.id;
             Ok(Tender {
-                id: stored_id("tender id", &r.id)?,
+                rounds: rounds
+                    .iter()
+                    .filter(|(t, ..)| of(t))
+                    .map(|(_, number, opened, deadline, clarification, concluded, act_number, act_date)| {
+                        Ok(Round {
+                            number: u32::try_from(*number).map_err(|_| StoreError::Corrupt("round".into()))?,
+                            opened_at: from_db(*opened),
+                            submission_deadline: from_db(*deadline),
+                            clarification_deadline: from_db(*clarification),
+                            concluded_at: concluded.map(from_db),
+                            act: crate::measure::act(act_number.clone(), act_date.clone())?,
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?,
+                id: stored("tender id", r.id.parse())?,
                 state: stored("tender state", r.state.parse())?,
                 authorities: authorities
                     .iter()
                     .filter(|(t, _)| of(t))
-                    .map(|(_, a)| stored_id("authority", a))
+                    .map(|(_, a)| stored("authority", a.parse()))
                     .collect::<Result<_, _>>()?,
                 districts: districts
                     .iter()
                     .filter(|(t, _)| of(t))
-                    .map(|(_, d)| stored_id("district", d))
+                    .map(|(_, d)| stored("district", d.parse::<DistrictId>()))
                     .collect::<Result<_, _>>()?,
                 terms: TenderTerms {
-                    kind: stored::<TenderKind, _>("tender kind", r.kind.parse())?,
+                    kind: stored("tender kind", r.kind.parse())?,
                     title: r.title,
                     description: r.description,
                     reference_code: r.reference_code,
@@ -390,7 +381,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
                         .filter(|(t, ..)| of(t))
                         .map(|(_, code, unit, rate)| {
                             Ok(TenderIntervention {
-                                code: code.clone(),
+                                code: stored("intervention", code.clone().try_into())?,
                                 unit: stored("unit", unit.parse())?,
                                 rate: stored("rate", Cents::new(*rate))?,
                             })
@@ -401,17 +392,20 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
                         .filter(|(t, ..)| of(t))
                         .map(|(_, code, category, description, document_type)| {
                             Ok(Requirement {
-                                code: code.clone(),
+                                code: stored("requirement", code.clone().try_into())?,
                                 category: stored("category", category.parse())?,
                                 description: description.clone(),
-                                document_type: document_type.clone(),
+                                document_type: document_type
+                                    .clone()
+                                    .map(|d| stored("document type", d.try_into()))
+                                    .transpose()?,
                             })
                         })
                         .collect::<Result<_, StoreError>>()?,
                     submission_deadline: from_db(r.submission_deadline),
                     clarification_deadline: from_db(r.clarification_deadline),
-                    validity_from: date("validity_from", &r.validity_from)?,
-                    validity_to: date("validity_to", &r.validity_to)?,
+                    validity_from: stored_date("validity_from", &r.validity_from)?,
+                    validity_to: stored_date("validity_to", &r.validity_to)?,
                 },
                 cancel_reason: r.cancel_reason,
                 published_at: r.published_at.map(from_db),
@@ -421,16 +415,6 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
             })
         })
         .collect()
-}
-
-/// Which calls a reader may list.
-#[derive(Debug, Clone, Copy)]
-pub enum TenderScope {
-    /// Published calls (open, closed or concluded) and cancelled ones that had been published.
-    Public,
-    /// Public calls and every call, drafts included, that this authority issues.
-    Authority(Uuid),
-    Everything,
 }
 
 pub fn list(conn: &mut DbConnection, scope: TenderScope, page: &Page) -> Result<Paged<Tender>, StoreError> {
@@ -454,110 +438,43 @@ pub fn list(conn: &mut DbConnection, scope: TenderScope, page: &Page) -> Result<
     Ok(page.finish(list, |t| t.id.to_string()))
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Amendment {
-    pub id: Uuid,
-    pub tender_id: Uuid,
-    pub reason: String,
-    pub material: bool,
-    pub changes: serde_json::Value,
-    pub amended_at: DateTime<Utc>,
-    pub amended_by: Option<Uuid>,
-}
-
-/// What an amendment may change after publication.
-#[derive(Debug, Clone, Default)]
-pub struct AmendedTerms {
-    pub description: Option<String>,
-    pub submission_deadline: Option<DateTime<Utc>>,
-    pub clarification_deadline: Option<DateTime<Utc>>,
-}
-
-/// Records an amendment and applies it. A material one (or one that moves a deadline) marks
-/// every submitted application as needing its provider's confirmation.
-pub fn amend(
+/// Names of organizations, for showing who issues calls.
+pub fn organization_names(
     conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    reason: &str,
-    material: bool,
-    changes: &AmendedTerms,
-) -> Result<(Tender, Amendment), StoreError> {
-    let before = get(conn, id)?;
-    let mut terms = before.terms.clone();
-    let mut changed = serde_json::Map::new();
-    let mut note = |field: &str, old: serde_json::Value, new: serde_json::Value| {
-        if old != new {
-            changed.insert(field.to_owned(), serde_json::json!({"before": old, "after": new}));
-        }
-    };
-    if let Some(d) = &changes.description {
-        note("description", terms.description.clone().into(), d.clone().into());
-        terms.description = d.clone();
-    }
-    if let Some(d) = changes.submission_deadline {
-        note("submission_deadline", serde_json::json!(terms.submission_deadline), serde_json::json!(d));
-        terms.submission_deadline = d;
-    }
-    if let Some(d) = changes.clarification_deadline {
-        note("clarification_deadline", serde_json::json!(terms.clarification_deadline), serde_json::json!(d));
-        terms.clarification_deadline = d;
-    }
-    if changed.is_empty() {
-        return Err(Invalid::one("changes", "the amendment changes nothing").into());
-    }
-    terms.check()?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
-    let material = material || changed.contains_key("submission_deadline");
-    let updated = diesel::update(tenders::table)
-        .filter(tenders::id.eq(id.to_string()))
-        .filter(tenders::version.eq(expected_version))
-        .set((
-            tenders::description.eq(&terms.description),
-            tenders::submission_deadline.eq(to_db(terms.submission_deadline)),
-            tenders::clarification_deadline.eq(to_db(terms.clarification_deadline)),
-            tenders::version.eq(expected_version + 1),
-            tenders::updated_at.eq(to_db(crate::now())),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(StoreError::Stale);
-    }
-    let amendment = Amendment {
-        id: Uuid::now_v7(),
-        tender_id: id,
-        reason: reason.to_owned(),
-        material,
-        changes: serde_json::Value::Object(changed),
-        amended_at: crate::now(),
-        amended_by: actor.user_id,
-    };
+    ids: &[OrganizationId],
+) -> Result<Vec<(OrganizationId, String)>, StoreError> {
+    let wanted: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let rows: Vec<(String, String)> = organizations::table
+        .filter(organizations::id.eq_any(&wanted))
+        .select((organizations::id, organizations::name))
+        .load(conn)?;
+    rows.into_iter().map(|(id, name)| Ok((stored("organization id", id.parse())?, name))).collect()
+}
+
+pub fn insert_amendment(conn: &mut DbConnection, a: &Amendment) -> Result<(), StoreError> {
     diesel::insert_into(tender_amendments::table)
         .values((
-            tender_amendments::id.eq(amendment.id.to_string()),
-            tender_amendments::tender_id.eq(id.to_string()),
-            tender_amendments::reason.eq(reason),
-            tender_amendments::material.eq(material),
-            tender_amendments::changes_json.eq(amendment.changes.to_string()),
-            tender_amendments::amended_at.eq(to_db(amendment.amended_at)),
-            tender_amendments::amended_by.eq(actor.user_id.map(|u| u.to_string())),
+            tender_amendments::id.eq(a.id.to_string()),
+            tender_amendments::tender_id.eq(a.tender_id.to_string()),
+            tender_amendments::reason.eq(&a.reason),
+            tender_amendments::material.eq(a.material),
+            tender_amendments::changes_json.eq(a.changes.to_string()),
+            tender_amendments::amended_at.eq(to_db(a.amended_at)),
+            tender_amendments::amended_by.eq(a.amended_by.map(|u| u.to_string())),
         ))
         .execute(conn)?;
-    if material {
-        crate::application::require_confirmation(conn, id)?;
-    }
-    let after = get(conn, id)?;
-    audit::record(conn, actor, "tender.amended", "tender", &id.to_string(), Some(&before), Some(&after))?;
-    Ok((after, amendment))
+    Ok(())
 }
 
-pub fn amendments(conn: &mut DbConnection, tender_id: Uuid) -> Result<Vec<Amendment>, StoreError> {
-    let rows: Vec<(String, String, bool, String, NaiveDateTime, Option<String>)> = tender_amendments::table
-        .filter(tender_amendments::tender_id.eq(tender_id.to_string()))
+pub fn amendments(conn: &mut DbConnection, tender_id: TenderId, page: &Page) -> Result<Paged<Amendment>, StoreError> {
+    let mut query =
+        tender_amendments::table.filter(tender_amendments::tender_id.eq(tender_id.to_string())).into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(tender_amendments::id.gt(after.clone()));
+    }
+    let rows: Vec<(String, String, bool, String, NaiveDateTime, Option<String>)> = query
         .order(tender_amendments::id.asc())
+        .limit(page.fetch())
         .select((
             tender_amendments::id,
             tender_amendments::reason,
@@ -567,46 +484,38 @@ pub fn amendments(conn: &mut DbConnection, tender_id: Uuid) -> Result<Vec<Amendm
             tender_amendments::amended_by,
         ))
         .load(conn)?;
-    rows.into_iter()
+    let list = rows
+        .into_iter()
         .map(|(id, reason, material, changes, at, by)| {
             Ok(Amendment {
-                id: stored_id("amendment id", &id)?,
+                id: stored("amendment id", id.parse())?,
                 tender_id,
                 reason,
                 material,
                 changes: stored("amendment changes", serde_json::from_str(&changes))?,
                 amended_at: from_db(at),
-                amended_by: by.as_deref().map(|b| stored_id("amended by", b)).transpose()?,
+                amended_by: by.as_deref().map(|b| stored("amended by", b.parse())).transpose()?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(page.finish(list, |a| a.id.to_string()))
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Question {
-    pub id: Uuid,
-    pub tender_id: Uuid,
-    /// Kept for access checks; never shown to others.
-    #[serde(skip)]
-    pub asked_by_organization: Uuid,
-    pub question: String,
-    pub asked_at: DateTime<Utc>,
-    pub answer: Option<String>,
-    pub answered_at: Option<DateTime<Utc>>,
-}
-
-type QuestionRow = (String, String, String, String, NaiveDateTime, Option<String>, Option<NaiveDateTime>);
+type QuestionRow =
+    (String, String, String, String, NaiveDateTime, Option<String>, Option<NaiveDateTime>, Option<String>, i64);
 
 fn to_question(row: QuestionRow) -> Result<Question, StoreError> {
-    let (id, tender, org, question, asked_at, answer, answered_at) = row;
+    let (id, tender, org, question, asked_at, answer, answered_at, answered_by, version) = row;
     Ok(Question {
-        id: stored_id("question id", &id)?,
-        tender_id: stored_id("tender id", &tender)?,
-        asked_by_organization: stored_id("asked by", &org)?,
+        id: stored("question id", id.parse())?,
+        tender_id: stored("tender id", tender.parse())?,
+        asked_by: stored("asked by", org.parse())?,
         question,
         asked_at: from_db(asked_at),
         answer,
         answered_at: answered_at.map(from_db),
+        answered_by: answered_by.as_deref().map(|b| stored("answered by", b.parse())).transpose()?,
+        version,
     })
 }
 
@@ -618,6 +527,8 @@ fn question_columns() -> (
     tender_questions::asked_at,
     tender_questions::answer,
     tender_questions::answered_at,
+    tender_questions::answered_by,
+    tender_questions::version,
 ) {
     (
         tender_questions::id,
@@ -627,101 +538,80 @@ fn question_columns() -> (
         tender_questions::asked_at,
         tender_questions::answer,
         tender_questions::answered_at,
+        tender_questions::answered_by,
+        tender_questions::version,
     )
 }
 
-pub fn ask(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    tender_id: Uuid,
-    organization: Uuid,
-    question: &str,
-    now: DateTime<Utc>,
-) -> Result<Question, StoreError> {
-    let q = Question {
-        id: Uuid::now_v7(),
-        tender_id,
-        asked_by_organization: organization,
-        question: question.to_owned(),
-        asked_at: now,
-        answer: None,
-        answered_at: None,
-    };
+pub fn insert_question(conn: &mut DbConnection, q: &Question) -> Result<(), StoreError> {
     diesel::insert_into(tender_questions::table)
         .values((
             tender_questions::id.eq(q.id.to_string()),
-            tender_questions::tender_id.eq(tender_id.to_string()),
-            tender_questions::asked_by_organization.eq(organization.to_string()),
-            tender_questions::question.eq(question),
-            tender_questions::asked_at.eq(to_db(now)),
+            tender_questions::tender_id.eq(q.tender_id.to_string()),
+            tender_questions::asked_by_organization.eq(q.asked_by.to_string()),
+            tender_questions::question.eq(&q.question),
+            tender_questions::asked_at.eq(to_db(q.asked_at)),
+            tender_questions::version.eq(q.version),
         ))
         .execute(conn)?;
-    audit::record(conn, actor, "tender.question_asked", "tender_question", &q.id.to_string(), None::<&()>, Some(&q))?;
-    Ok(q)
+    Ok(())
 }
 
-pub fn question(conn: &mut DbConnection, id: Uuid) -> Result<Question, StoreError> {
-    to_question(tender_questions::table.find(id.to_string()).select(question_columns()).first(conn)?)
+/// A question of a call; `NotFound` when it belongs to another call.
+pub fn load_question(conn: &mut DbConnection, tender_id: TenderId, id: QuestionId) -> Result<Question, StoreError> {
+    to_question(
+        tender_questions::table
+            .filter(tender_questions::id.eq(id.to_string()))
+            .filter(tender_questions::tender_id.eq(tender_id.to_string()))
+            .select(question_columns())
+            .first(conn)?,
+    )
 }
 
-pub fn answer(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<Question, StoreError> {
-    let before = question(conn, id)?;
-    diesel::update(tender_questions::table.find(id.to_string()))
+/// Loads a question of a call for a change, locking its row (see [`lock`]).
+pub fn lock_question(conn: &mut DbConnection, tender_id: TenderId, id: QuestionId) -> Result<Question, StoreError> {
+    let query = tender_questions::table
+        .filter(tender_questions::id.eq(id.to_string()))
+        .filter(tender_questions::tender_id.eq(tender_id.to_string()))
+        .select(question_columns());
+    let row: QuestionRow = match conn {
+        DbConnection::Postgresql(c) => query.for_update().first(c)?,
+        DbConnection::Sqlite(c) => query.first(c)?,
+    };
+    to_question(row)
+}
+
+pub fn save_question(conn: &mut DbConnection, q: &Question, loaded_version: i64) -> Result<(), StoreError> {
+    let changed = diesel::update(tender_questions::table)
+        .filter(tender_questions::id.eq(q.id.to_string()))
+        .filter(tender_questions::version.eq(loaded_version))
         .set((
-            tender_questions::answer.eq(text),
-            tender_questions::answered_at.eq(to_db(now)),
-            tender_questions::answered_by.eq(actor.user_id.map(|u| u.to_string())),
+            tender_questions::answer.eq(&q.answer),
+            tender_questions::answered_at.eq(q.answered_at.map(to_db)),
+            tender_questions::answered_by.eq(q.answered_by.map(|u| u.to_string())),
+            tender_questions::version.eq(q.version),
         ))
         .execute(conn)?;
-    let after = question(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        "tender.question_answered",
-        "tender_question",
-        &id.to_string(),
-        Some(&before),
-        Some(&after),
-    )?;
-    Ok(after)
+    if changed == 0 { Err(StoreError::Stale) } else { Ok(()) }
 }
 
-/// The questions of a call: answered ones for everyone; unanswered ones only for staff
-/// (`all`) or the organization that asked them.
+/// The questions of a call that `scope` shows, oldest first.
 pub fn questions(
     conn: &mut DbConnection,
-    tender_id: Uuid,
-    all: bool,
-    asker: Option<Uuid>,
-) -> Result<Vec<Question>, StoreError> {
-    let rows: Vec<QuestionRow> = tender_questions::table
-        .filter(tender_questions::tender_id.eq(tender_id.to_string()))
-        .order(tender_questions::id.asc())
-        .select(question_columns())
-        .load(conn)?;
+    tender_id: TenderId,
+    scope: QuestionScope,
+    page: &Page,
+) -> Result<Paged<Question>, StoreError> {
+    let mut query = tender_questions::table.filter(tender_questions::tender_id.eq(tender_id.to_string())).into_boxed();
+    if let QuestionScope::AnsweredOrAskedBy(asker) = scope {
+        let asked = tender_questions::asked_by_organization.eq(asker.map(|a| a.to_string()).unwrap_or_default());
+        query = query.filter(tender_questions::answer.is_not_null().or(asked));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(tender_questions::id.gt(after.clone()));
+    }
+    let rows: Vec<QuestionRow> =
+        query.order(tender_questions::id.asc()).limit(page.fetch()).select(question_columns()).load(conn)?;
     let list = rows.into_iter().map(to_question).collect::<Result<Vec<_>, _>>()?;
-    Ok(list.into_iter().filter(|q| all || q.answer.is_some() || Some(q.asked_by_organization) == asker).collect())
-}
-
-/// Names of the issuing authorities, in order.
-pub fn authority_names(conn: &mut DbConnection, tender: &Tender) -> Result<Vec<(Uuid, String)>, StoreError> {
-    let ids: Vec<String> = tender.authorities.iter().map(Uuid::to_string).collect();
-    let rows: Vec<(String, String)> = organizations::table
-        .filter(organizations::id.eq_any(&ids))
-        .select((organizations::id, organizations::name))
-        .load(conn)?;
-    tender
-        .authorities
-        .iter()
-        .map(|a| {
-            let name = rows.iter().find(|(id, _)| *id == a.to_string()).map(|(_, n)| n.clone()).unwrap_or_default();
-            Ok((*a, name))
-        })
-        .collect()
+    Ok(page.finish(list, |q| q.id.to_string()))
 }

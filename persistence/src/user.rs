@@ -4,13 +4,13 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::schema::users;
 use crate::{
-    Actor, DbConnection, Page, Paged, StoreError, audit, from_db, organization, session, stored, stored_id, to_db,
+    DbConnection, Origin, Page, Paged, Snapshots, StoreError, from_db, organization, outbox, session, stored, to_db,
 };
-use ambito_domain::{Invalid, Name, Role};
+use ambito_domain::event::DirectoryEvent;
+use ambito_domain::{Invalid, Name, OrganizationId, Role, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,8 +31,8 @@ impl UserKind {
 /// A user as shown and audited: never with the password hash.
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub id: Uuid,
-    pub organization_id: Uuid,
+    pub id: UserId,
+    pub organization_id: OrganizationId,
     pub kind: UserKind,
     /// The e-mail address of a person, or the client id of a service account.
     pub login: String,
@@ -66,8 +66,8 @@ struct Row {
 impl Row {
     fn into_parts(self) -> Result<(User, String), StoreError> {
         let user = User {
-            id: stored_id("user id", &self.id)?,
-            organization_id: stored_id("user organization", &self.organization_id)?,
+            id: stored("user id", self.id.parse())?,
+            organization_id: stored("user organization", self.organization_id.parse())?,
             kind: match self.kind.as_str() {
                 "service" => UserKind::Service,
                 "person" => UserKind::Person,
@@ -91,7 +91,7 @@ impl Row {
 }
 
 pub struct NewUser<'a> {
-    pub organization_id: Uuid,
+    pub organization_id: OrganizationId,
     pub kind: UserKind,
     pub login: &'a str,
     pub display_name: &'a Name,
@@ -100,7 +100,7 @@ pub struct NewUser<'a> {
 }
 
 /// Creates a user; the role must be the one of the organization's kind.
-pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewUser<'_>) -> Result<User, StoreError> {
+pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewUser<'_>) -> Result<User, StoreError> {
     let org = match organization::get(conn, new.organization_id) {
         Err(StoreError::NotFound) => {
             return Err(Invalid::one("organization_id", "no such organization").into());
@@ -117,9 +117,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewUser<'_>) -> Resu
     if find_login(conn, new.login)?.is_some() {
         return Err(StoreError::Conflict(format!("a user with login {} already exists", new.login)));
     }
-    let now = to_db(crate::now());
+    let at = crate::now();
+    let now = to_db(at);
     let row = Row {
-        id: Uuid::now_v7().to_string(),
+        id: UserId::new().to_string(),
         organization_id: org.id.to_string(),
         kind: new.kind.as_str().to_owned(),
         login: new.login.to_owned(),
@@ -134,12 +135,14 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: &NewUser<'_>) -> Resu
     };
     diesel::insert_into(users::table).values(&row).execute(conn)?;
     let user = row.into_user()?;
-    audit::record(conn, actor, "user.created", "user", &user.id.to_string(), None::<&()>, Some(&user))?;
+    let event =
+        DirectoryEvent::UserCreated { user_id: user.id, organization_id: user.organization_id, role: user.role };
+    outbox::record(conn, origin, at, &event, Snapshots::created(&user))?;
     Ok(user)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
-    users::table.find(id.to_string()).first::<Row>(conn)?.into_user()
+pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
+    users::table.filter(users::id.eq(id.to_string())).first::<Row>(conn)?.into_user()
 }
 
 /// The user with this login and their password hash, if any.
@@ -149,7 +152,7 @@ pub fn find_login(conn: &mut DbConnection, login: &str) -> Result<Option<(User, 
 
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<OrganizationId>,
 }
 
 pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: &Page) -> Result<Paged<User>, StoreError> {
@@ -171,19 +174,10 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-/// Applies `patch` if the stored version is still `expected_version`. Deactivating a user ends
-/// their sessions and invalidates the access tokens they hold.
-pub fn update(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: Uuid,
-    expected_version: i64,
-    patch: &UserPatch,
-) -> Result<User, StoreError> {
-    let before = get(conn, id)?;
-    if before.version != expected_version {
-        return Err(StoreError::Stale);
-    }
+/// Applies `patch` to a user as they were read (`before`), if the stored version is still the one
+/// read. Deactivating a user ends their sessions and invalidates the access tokens they hold.
+pub fn update(conn: &mut DbConnection, origin: &Origin, before: User, patch: &UserPatch) -> Result<User, StoreError> {
+    let id = before.id;
     let mut after = before.clone();
     if let Some(name) = &patch.display_name {
         after.display_name = name.as_str().to_owned();
@@ -199,7 +193,7 @@ pub fn update(
     after.updated_at = crate::now();
     let changed = diesel::update(users::table)
         .filter(users::id.eq(id.to_string()))
-        .filter(users::version.eq(expected_version))
+        .filter(users::version.eq(before.version))
         .set((
             users::display_name.eq(&after.display_name),
             users::active.eq(after.active),
@@ -214,14 +208,20 @@ pub fn update(
     if deactivated {
         session::revoke_all_for_user(conn, id, "user deactivated")?;
     }
-    audit::record(conn, actor, "user.updated", "user", &id.to_string(), Some(&before), Some(&after))?;
+    let event = DirectoryEvent::UserUpdated { user_id: id, organization_id: after.organization_id };
+    outbox::record(conn, origin, after.updated_at, &event, Snapshots::changed(&before, &after))?;
     Ok(after)
 }
 
 /// Replaces the password hash, ends every session and invalidates every access token.
-pub fn set_password(conn: &mut DbConnection, actor: &Actor, id: Uuid, password_hash: &str) -> Result<(), StoreError> {
+pub fn set_password(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    id: UserId,
+    password_hash: &str,
+) -> Result<(), StoreError> {
     let before = get(conn, id)?;
-    let changed = diesel::update(users::table.find(id.to_string()))
+    let changed = diesel::update(users::table.filter(users::id.eq(id.to_string())))
         .set((
             users::password_hash.eq(password_hash),
             users::token_version.eq(users::token_version + 1),
@@ -234,5 +234,7 @@ pub fn set_password(conn: &mut DbConnection, actor: &Actor, id: Uuid, password_h
     }
     session::revoke_all_for_user(conn, id, "password changed")?;
     let after = get(conn, id)?;
-    audit::record(conn, actor, "user.password_changed", "user", &id.to_string(), Some(&before), Some(&after))
+    let event = DirectoryEvent::PasswordChanged { user_id: id, organization_id: after.organization_id };
+    outbox::record(conn, origin, after.updated_at, &event, Snapshots::changed(&before, &after))?;
+    Ok(())
 }

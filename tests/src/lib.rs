@@ -28,8 +28,10 @@ pub struct TestApp {
     pub base: String,
     /// Where uploaded documents are stored, to tamper with them in tests.
     pub documents_dir: std::path::PathBuf,
-    _documents: TempDir,
+    _documents: Option<TempDir>,
     pub backend: Backend,
+    /// The database's URL, for another process to share it.
+    pub url: String,
     pub db: Db,
     pub clock: ManualClock,
     client: awc::Client,
@@ -47,8 +49,44 @@ impl Drop for TempDir {
     }
 }
 
+/// Everything the servers of this test process logged, at debug level and in the production
+/// JSON format: a test greps it for what must never be logged.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .json()
+            .flatten_event(true)
+            .with_writer(|| Capture)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
+/// What the servers of this test process have logged so far.
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
+}
+
 /// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    capture_logs();
     let id = uuid::Uuid::now_v7().simple().to_string();
     let (url, sqlite_dir, pg_schema) = match backend {
         Backend::Sqlite => {
@@ -70,13 +108,56 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
             (url, None, Some((server, schema)))
         }
     };
-    let db = Db::connect(&url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
-    db.migrate().expect("migrations");
-    let clock = ManualClock::new(chrono::Utc::now());
-    let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
     let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
-    let documents = ambito_api::storage::DocumentStore::local(&documents_dir).expect("document store");
-    let state = web::Data::new(AppState::new(db.clone(), tokens, Arc::new(clock.clone()), documents));
+    let mut app = start(backend, &url, &documents_dir, None);
+    app.db.migrate().expect("migrations");
+    app._documents = Some(TempDir(documents_dir));
+    app._sqlite_dir = sqlite_dir;
+    app.pg_schema = pg_schema;
+    Some(app)
+}
+
+/// Starts the HTTP app on a random port, on a database that exists; the `TestApp` answers for
+/// nothing but the server.
+fn start(
+    backend: Backend,
+    url: &str,
+    documents_dir: &std::path::Path,
+    faults: Option<ambito_api::FaultHook>,
+) -> TestApp {
+    let db = Db::connect(url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
+    let clock = ManualClock::new(chrono::Utc::now());
+    let (port, server) = serve(db.clone(), Arc::new(clock.clone()), documents_dir, faults);
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        documents_dir: documents_dir.to_owned(),
+        _documents: None,
+        backend,
+        url: url.to_owned(),
+        db,
+        clock,
+        client,
+        _sqlite_dir: None,
+        pg_schema: None,
+        server,
+    }
+}
+
+/// Serves the whole app on a random port of 127.0.0.1, in the current actix system.
+pub fn serve(
+    db: Db,
+    clock: Arc<dyn ambito_api::clock::Clock>,
+    documents_dir: &std::path::Path,
+    faults: Option<ambito_api::FaultHook>,
+) -> (u16, actix_web::dev::ServerHandle) {
+    let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
+    let documents = ambito_api::storage::DocumentStore::local(documents_dir).expect("document store");
+    let mut state = AppState::new(db, tokens, clock, documents);
+    if let Some(hook) = faults {
+        state = state.with_fault_hook(hook);
+    }
+    let state = web::Data::new(state);
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("address").port();
     let server = HttpServer::new(move || ambito_api::app(state.clone()))
@@ -87,19 +168,17 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
-    Some(TestApp {
-        base: format!("http://127.0.0.1:{port}"),
-        documents_dir: documents_dir.clone(),
-        _documents: TempDir(documents_dir),
-        backend,
-        db,
-        clock,
-        client,
-        _sqlite_dir: sqlite_dir,
-        pg_schema,
-        server: handle,
-    })
+    (port, handle)
+}
+
+impl TestApp {
+    /// Another API process on the same database, as several API processes on one PostgreSQL
+    /// database run in production (with a clock of its own, set to the same instant).
+    pub fn another_process(&self) -> TestApp {
+        let other = start(self.backend, &self.url, &self.documents_dir, None);
+        other.clock.set(ambito_api::clock::Clock::now(&self.clock));
+        other
+    }
 }
 
 impl Drop for TestApp {

@@ -1,18 +1,17 @@
 //! Applications to a call: the provider's offer, documents, submission with a protocol number,
-//! withdrawal and replacement, and the authority's examination (admit, exclude, integration).
-//! A provider sees only its own applications; staff of the issuing authorities see all of a
-//! call's; nobody else sees them.
+//! withdrawal and replacement, applications received outside the platform and recorded by staff,
+//! and the authority's examination (admit, exclude, integration). Who may do what is the access
+//! policy's; each handler parses, calls one command, and renders.
 
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, put, web};
-use ambito_domain::application::{self as rules, ApplicationStatus, ExclusionReason};
-use ambito_domain::rome::{add_days, in_rome, parse_instant};
-use ambito_domain::{FieldError, IstatCode, Role};
-use ambito_persistence::application::{
-    self, Application, ApplicationFilter, Change, Declaration, Offer, Receipt, ScopeItem,
+use ambito_domain::application::{
+    Application, ApplicationStatus, Channel, Declaration, ExclusionReason, IntegrationDue, Offer, Receipt, ReceiptKind,
+    ScopeItem,
 };
-use ambito_persistence::document::{self, Owner};
-use ambito_persistence::tender::{self, Tender};
+use ambito_domain::document::DocumentOwner;
+use ambito_domain::rome::{in_rome, parse_instant};
+use ambito_domain::{FieldError, InterventionCode, IstatCode, RequirementCode};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,19 +19,22 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::commands::application::{self as command, Arrival};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::json::Json;
-use crate::openapi::{ActionErrors, CreateErrors, ReadErrors, UpdateErrors, UploadErrors};
+use crate::openapi::{
+    ActionErrors, CreateErrors, DocumentDownload, IdempotencyHeader, IfMatchHeader, IfMatchRequired, ReadErrors,
+    UpdateErrors, UploadErrors,
+};
 use crate::pagination::{Listing, PageQuery};
 use crate::routes::documents::{self, DocumentView};
-use crate::routes::tenders::visible;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeItemView {
-    #[schema(example = "home_care_generic", max_length = 64)]
+    #[schema(example = "home_care_generic", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     pub intervention: String,
     #[schema(example = "019021", pattern = "^[0-9]{6}$")]
     pub municipality: String,
@@ -40,15 +42,30 @@ pub struct ScopeItemView {
 
 impl From<ScopeItem> for ScopeItemView {
     fn from(s: ScopeItem) -> Self {
-        Self { intervention: s.intervention, municipality: s.municipality.into() }
+        Self { intervention: s.intervention.into(), municipality: s.municipality.into() }
     }
+}
+
+/// Parses scope items, reporting every bad one under `field.i`.
+pub fn parse_scope(field: &str, items: Vec<ScopeItemView>, errors: &mut Vec<FieldError>) -> Vec<ScopeItem> {
+    let mut scope = Vec::new();
+    for (i, s) in items.into_iter().enumerate() {
+        let intervention = InterventionCode::parse(&s.intervention)
+            .map_err(|e| errors.push(FieldError::new(format!("{field}.{i}.intervention"), e.to_string())));
+        let municipality = IstatCode::parse(&s.municipality)
+            .map_err(|e| errors.push(FieldError::new(format!("{field}.{i}.municipality"), e.to_string())));
+        if let (Ok(intervention), Ok(municipality)) = (intervention, municipality) {
+            scope.push(ScopeItem { intervention, municipality });
+        }
+    }
+    scope
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationView {
     /// The code of a requirement of the call that is met by declaration.
-    #[schema(example = "no_exclusion_grounds", max_length = 64)]
+    #[schema(example = "no_exclusion_grounds", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     pub requirement_code: String,
     pub accepted: bool,
     #[schema(max_length = 1000)]
@@ -74,21 +91,19 @@ pub struct ApplicationInput {
 impl ApplicationInput {
     fn parse(self) -> Result<Offer, ApiError> {
         let mut errors = Vec::new();
-        let mut scope = Vec::new();
-        for (i, s) in self.scope.into_iter().enumerate() {
-            match IstatCode::parse(&s.municipality) {
-                Ok(m) => scope.push(ScopeItem { intervention: s.intervention, municipality: m }),
-                Err(e) => errors.push(FieldError::new(format!("scope.{i}.municipality"), e.to_string())),
+        let scope = parse_scope("scope", self.scope, &mut errors);
+        let mut declarations = Vec::new();
+        for (i, d) in self.declarations.into_iter().enumerate() {
+            match RequirementCode::parse(&d.requirement_code) {
+                Ok(requirement_code) => {
+                    declarations.push(Declaration { requirement_code, accepted: d.accepted, note: d.note })
+                }
+                Err(e) => errors.push(FieldError::new(format!("declarations.{i}.requirement_code"), e.to_string())),
             }
         }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        let declarations = self
-            .declarations
-            .into_iter()
-            .map(|d| Declaration { requirement_code: d.requirement_code, accepted: d.accepted, note: d.note })
-            .collect();
         Ok(Offer { scope, declarations })
     }
 }
@@ -140,6 +155,8 @@ pub enum ExclusionReasonView {
     MissingGeneralRequirement,
     MissingSpecificRequirement,
     MissingDocument,
+    /// Not confirmed by the deadline after a material amendment of the call.
+    NotConfirmed,
     Other,
 }
 
@@ -150,6 +167,7 @@ impl From<ExclusionReasonView> for ExclusionReason {
             ExclusionReasonView::MissingGeneralRequirement => Self::MissingGeneralRequirement,
             ExclusionReasonView::MissingSpecificRequirement => Self::MissingSpecificRequirement,
             ExclusionReasonView::MissingDocument => Self::MissingDocument,
+            ExclusionReasonView::NotConfirmed => Self::NotConfirmed,
             ExclusionReasonView::Other => Self::Other,
         }
     }
@@ -162,6 +180,7 @@ impl From<ExclusionReason> for ExclusionReasonView {
             ExclusionReason::MissingGeneralRequirement => Self::MissingGeneralRequirement,
             ExclusionReason::MissingSpecificRequirement => Self::MissingSpecificRequirement,
             ExclusionReason::MissingDocument => Self::MissingDocument,
+            ExclusionReason::NotConfirmed => Self::NotConfirmed,
             ExclusionReason::Other => Self::Other,
         }
     }
@@ -193,6 +212,12 @@ pub struct ApplicationView {
     pub tender_id: Uuid,
     pub provider_id: Uuid,
     pub status: ApplicationStatusView,
+    /// How it reached the authority: on the platform, or by PEC, by hand, by post or by courier
+    /// (recorded by the authority's staff).
+    pub channel: ChannelView,
+    /// For an application received outside the platform: when it arrived (Rome time).
+    #[schema(value_type = Option<String>, format = DateTime, example = "2022-05-30T11:58:00+02:00")]
+    pub received_at: Option<DateTime<FixedOffset>>,
     /// The call was amended materially after this submission: the provider must confirm it.
     pub needs_confirmation: bool,
     pub offered: Vec<ScopeItemView>,
@@ -216,32 +241,38 @@ pub struct ApplicationView {
 impl From<Application> for ApplicationView {
     fn from(a: Application) -> Self {
         Self {
-            id: a.id,
-            tender_id: a.tender_id,
-            provider_id: a.provider_id,
+            id: a.id.into(),
+            tender_id: a.tender_id.into(),
+            provider_id: a.provider_id.into(),
             status: a.status.into(),
+            channel: a.channel().into(),
+            received_at: a.recording.map(|r| in_rome(r.received_at)),
             needs_confirmation: a.needs_confirmation,
             offered: a.offered.into_iter().map(Into::into).collect(),
             admitted: a.admitted.into_iter().map(Into::into).collect(),
             declarations: a
                 .declarations
                 .into_iter()
-                .map(|d| DeclarationView { requirement_code: d.requirement_code, accepted: d.accepted, note: d.note })
+                .map(|d| DeclarationView {
+                    requirement_code: d.requirement_code.into(),
+                    accepted: d.accepted,
+                    note: d.note,
+                })
                 .collect(),
-            protocol_number: a.protocol_number,
+            protocol_number: a.protocol_number.map(|p| p.to_string()),
             submitted_at: a.submitted_at.map(in_rome),
             snapshot_sha256: a.snapshot_sha256,
-            decision: a.decision.map(|d| DecisionView {
+            decision: a.outcome.map(|d| DecisionView {
                 reason: d.reason.map(Into::into),
                 text: d.text,
                 decided_at: d.decided_at,
-                decided_by: d.decided_by,
+                decided_by: d.decided_by.map(Into::into),
             }),
             integration_requests: a
                 .integration_requests
                 .into_iter()
                 .map(|r| IntegrationRequestView {
-                    id: r.id,
+                    id: r.id.into(),
                     missing: r.missing,
                     due_at: in_rome(r.due_at),
                     requested_at: r.requested_at,
@@ -261,9 +292,7 @@ impl From<Application> for ApplicationView {
 pub struct ReceiptView {
     #[schema(example = "2022/000017")]
     pub protocol_number: String,
-    /// `submission`, or `integration` for an answer to an integration request.
-    #[schema(example = "submission")]
-    pub kind: String,
+    pub kind: ReceiptKindView,
     /// The authority that received and numbered it.
     pub authority_id: Uuid,
     #[schema(value_type = String, format = DateTime, example = "2022-05-30T11:59:59+02:00")]
@@ -274,9 +303,12 @@ pub struct ReceiptView {
 impl From<Receipt> for ReceiptView {
     fn from(r: Receipt) -> Self {
         Self {
-            protocol_number: r.protocol_number,
-            kind: r.kind,
-            authority_id: r.authority_id,
+            protocol_number: r.protocol_number.to_string(),
+            kind: match r.kind {
+                ReceiptKind::Submission => ReceiptKindView::Submission,
+                ReceiptKind::Integration => ReceiptKindView::Integration,
+            },
+            authority_id: r.authority_id.into(),
             received_at: in_rome(r.received_at),
             sha256: r.sha256,
         }
@@ -289,44 +321,68 @@ pub struct SubmissionView {
     pub receipt: ReceiptView,
 }
 
-/// An application and its call, if the caller may see it: its provider's members, the call's
-/// issuing authorities' staff, and admins. Anyone else is told it does not exist.
-async fn accessible(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Application, Tender), ApiError> {
-    let (app, t) = state
-        .read(move |conn| {
-            let app = application::get(conn, id)?;
-            let t = tender::get(conn, app.tender_id)?;
-            Ok((app, t))
-        })
-        .await?;
-    let org = caller.organization_id();
-    // A draft is the provider's own until submitted: the authority does not read offers early.
-    let received = app.status != ApplicationStatus::Draft;
-    if app.provider_id == org || (received && (caller.is_admin() || t.is_issued_by(org))) {
-        Ok((app, t))
-    } else {
-        Err(ApiError::NotFound)
+/// How an application reached the authority.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelView {
+    Platform,
+    Pec,
+    Hand,
+    Post,
+    Courier,
+}
+
+impl From<Channel> for ChannelView {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Platform => Self::Platform,
+            Channel::Pec => Self::Pec,
+            Channel::Hand => Self::Hand,
+            Channel::Post => Self::Post,
+            Channel::Courier => Self::Courier,
+        }
     }
 }
 
-fn require_owner(caller: &Caller, app: &Application) -> Result<(), ApiError> {
-    if caller.role() == Role::ProviderMember && app.provider_id == caller.organization_id() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
+/// How an application reached the authority outside the platform.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideChannelView {
+    /// Certified e-mail: the instant of receipt is the PEC delivery receipt's.
+    Pec,
+    /// Delivered by hand to the protocol office.
+    Hand,
+    Post,
+    Courier,
+}
+
+impl From<OutsideChannelView> for Channel {
+    fn from(c: OutsideChannelView) -> Self {
+        match c {
+            OutsideChannelView::Pec => Self::Pec,
+            OutsideChannelView::Hand => Self::Hand,
+            OutsideChannelView::Post => Self::Post,
+            OutsideChannelView::Courier => Self::Courier,
+        }
     }
 }
 
-fn require_examiner(caller: &Caller, t: &Tender) -> Result<(), ApiError> {
-    if caller.role() == Role::AuthorityStaff && t.is_issued_by(caller.organization_id()) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
+/// A submission, or an answer to an integration request (soccorso istruttorio).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKindView {
+    Submission,
+    Integration,
 }
 
-fn expected(if_match: Option<IfMatch>, current: i64) -> i64 {
-    if_match.map_or(current, |m| m.expected(current))
+fn render(app: Application) -> HttpResponse {
+    let version = app.version;
+    ok_with_etag(&ApplicationView::from(app), version)
+}
+
+fn submitted((app, receipt): (Application, Receipt)) -> HttpResponse {
+    let version = app.version;
+    ok_with_etag(&SubmissionView { application: app.into(), receipt: receipt.into() }, version)
 }
 
 /// Apply to a call
@@ -338,7 +394,7 @@ fn expected(if_match: Option<IfMatch>, current: i64) -> i64 {
     request_body = ApplicationInput,
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
+        IdempotencyHeader,
     ),
     responses((status = 201, description = "The draft application", body = ApplicationView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
@@ -352,23 +408,80 @@ pub async fn create_application(
     body: Json<ApplicationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let tender_id = id.into_inner();
-    visible(&state, Some(&caller), tender_id).await?;
-    if caller.role() != Role::ProviderMember {
-        return Err(ApiError::Forbidden);
-    }
     let body = body.into_inner();
     let fingerprint = serde_json::to_value(&body).expect("inputs serialize");
     let offer = body.parse()?;
-    let scope = format!("tenders/{tender_id}/applications");
-    idempotency::run(&state, &caller, key, &scope, &fingerprint, async {
-        let (actor, provider, now) = (caller.actor.clone(), caller.organization_id(), state.clock.now());
-        let app = state
-            .write(move |conn| {
-                let t = tender::get(conn, tender_id)?;
-                rules::check_can_apply(t.status(now))?;
-                Ok(application::create(conn, &actor, &t, provider, &offer)?)
-            })
-            .await?;
+    let ctx = state.context(&caller);
+    idempotency::run(&state, &caller, key, &format!("tenders/{tender_id}/applications"), &fingerprint, move |tx| {
+        let app = command::open(tx, &ctx, tender_id.into(), offer.clone())?;
+        let location = format!("/api/v1/applications/{}", app.id);
+        let version = app.version;
+        Ok(Created::new(&ApplicationView::from(app), location, Some(version)))
+    })
+    .await
+}
+
+/// An application that reached the authority outside the platform, as its staff record it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "provider_id": "0193a8f0-0000-7000-8000-000000000000",
+    "channel": "pec",
+    "received_at": "2022-05-30T11:58:00+02:00",
+    "scope": [{"intervention": "mediation_health", "municipality": "019036"}],
+    "declarations": [{"requirement_code": "no_exclusion_grounds", "accepted": true}]
+}))]
+pub struct RecordedApplicationInput {
+    /// The provider that sent it.
+    pub provider_id: Uuid,
+    pub channel: OutsideChannelView,
+    /// When it arrived: the PEC delivery receipt, or the protocol stamp on paper. Judged against
+    /// the deadline like any submission; without an offset, Rome time.
+    #[schema(example = "2022-05-30T11:58:00+02:00", max_length = 40)]
+    pub received_at: String,
+    #[schema(min_items = 1, max_items = 2000)]
+    pub scope: Vec<ScopeItemView>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub declarations: Vec<DeclarationView>,
+}
+
+/// Record an application received outside the platform
+///
+/// Staff of an issuing authority, for an application that arrived by PEC, by hand, by post or
+/// by courier before the deadline. It starts as a draft the staff complete with the scanned
+/// documents, then register (`POST /applications/{id}/submit`): it takes the receiving
+/// authority's next protocol number, stamped with the instant it arrived.
+#[utoipa::path(
+    tag = "applications",
+    request_body = RecordedApplicationInput,
+    params(
+        ("id" = Uuid, Path, description = "The call's id"),
+        IdempotencyHeader,
+    ),
+    responses((status = 201, description = "The recorded application, a draft until registered", body = ApplicationView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/tenders/{id}/received-applications")]
+pub async fn record_application(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: Json<RecordedApplicationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let tender_id = id.into_inner();
+    let body = body.into_inner();
+    let fingerprint = serde_json::to_value(&body).expect("inputs serialize");
+    let received_at =
+        parse_instant(&body.received_at).map_err(|e| ApiError::invalid_field("received_at", e.to_string()));
+    let arrival =
+        Arrival { provider: body.provider_id.into(), channel: body.channel.into(), received_at: received_at? };
+    let offer = ApplicationInput { scope: body.scope, declarations: body.declarations }.parse()?;
+    let ctx = state.context(&caller);
+    let scope = format!("tenders/{tender_id}/received-applications");
+    idempotency::run(&state, &caller, key, &scope, &fingerprint, move |tx| {
+        let app = command::record(tx, &ctx, tender_id.into(), arrival.clone(), offer.clone())?;
         let location = format!("/api/v1/applications/{}", app.id);
         let version = app.version;
         Ok(Created::new(&ApplicationView::from(app), location, Some(version)))
@@ -386,7 +499,7 @@ pub struct ApplicationQuery {
 /// List a call's applications
 ///
 /// Staff of the issuing authorities see every application once submitted (drafts stay the
-/// provider's own); a provider sees its own.
+/// provider's own, but for those they are recording); a provider sees its own.
 #[utoipa::path(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The call's id"), PageQuery, ApplicationQuery),
@@ -401,24 +514,9 @@ pub async fn list_applications(
     page: web::Query<PageQuery>,
     query: web::Query<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tender_id = id.into_inner();
-    let page = page.page()?;
-    let (t, _) = visible(&state, Some(&caller), tender_id).await?;
-    let provider_id = if caller.is_admin() || t.is_issued_by(caller.organization_id()) {
-        None
-    } else if caller.role() == Role::ProviderMember {
-        Some(caller.organization_id())
-    } else {
-        return Err(ApiError::NotFound);
-    };
-    let filter = ApplicationFilter {
-        tender_id: Some(tender_id),
-        provider_id,
-        status: query.status.map(Into::into),
-        // Others than the provider see applications once submitted, never drafts.
-        received_only: provider_id.is_none(),
-    };
-    let paged = state.read(move |conn| Ok(application::list(conn, &filter, &page)?)).await?;
+    let (actor, id, page) = (caller.actor, id.into_inner().into(), page.page()?);
+    let status = query.status.map(Into::into);
+    let paged = state.read(move |tx| command::list(tx, &actor, id, status, &page)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
 }
 
@@ -435,9 +533,8 @@ pub async fn get_application(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (app, _) = accessible(&state, &caller, id.into_inner()).await?;
-    let version = app.version;
-    Ok(ok_with_etag(&ApplicationView::from(app), version))
+    let (actor, id) = (caller.actor, id.into_inner().into());
+    Ok(render(state.read(move |tx| command::get(tx, &actor, id)).await?))
 }
 
 /// Change a draft application
@@ -448,7 +545,7 @@ pub async fn get_application(
     request_body = ApplicationInput,
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        IfMatchRequired,
     ),
     responses((status = 200, description = "The draft", body = ApplicationView, headers(("ETag" = String))), UpdateErrors),
     security(("bearer" = []))
@@ -461,31 +558,22 @@ pub async fn replace_application(
     if_match: IfMatch,
     body: Json<ApplicationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, _) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
     let offer = body.into_inner().parse()?;
-    let actor = caller.actor.clone();
-    let updated = state
-        .write(move |conn| {
-            let app = application::get(conn, id)?;
-            rules::check_editable(app.status)?;
-            let t = tender::get(conn, app.tender_id)?;
-            Ok(application::update_offer(conn, &actor, id, if_match.expected(app.version), &t, &offer)?)
-        })
-        .await?;
-    let version = updated.version;
-    Ok(ok_with_etag(&ApplicationView::from(updated), version))
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::revise(tx, &ctx, id, if_match, offer)).await?))
 }
 
 /// Attach a document to an application
 ///
-/// To a draft while the call is open, or to answer an integration request before it is due.
+/// To a draft while it can be submitted, or to answer an integration request before it is due.
 #[utoipa::path(
     tag = "applications",
     request_body(content = documents::DocumentUpload, content_type = "multipart/form-data"),
-    params(("id" = Uuid, Path, description = "The application's id")),
-    responses((status = 201, description = "Stored", body = DocumentView), UploadErrors),
+    params(
+        ("id" = Uuid, Path, description = "The application's id"),
+        IdempotencyHeader,
+    ),
+    responses((status = 201, description = "Stored", body = DocumentView, headers(("Location" = String))), UploadErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/documents")]
@@ -493,28 +581,25 @@ pub async fn upload_application_document(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    key: IdempotencyKey,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, t) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
-    rules::check_documents_open(app.status)?;
-    let now = state.clock.now();
-    match app.integration_requests.iter().find(|r| r.answered_at.is_none()) {
-        Some(open) if app.status == ApplicationStatus::IntegrationRequested => {
-            rules::check_integration_answer(app.status, open.due_at, now)?
-        }
-        _ => rules::check_submit(app.status, t.terms.submission_deadline, now)?,
-    }
-    let doc = documents::store(&state, &caller, Owner::Application, id, form).await?;
-    Ok(HttpResponse::Created().json(DocumentView::from(doc)))
+    let id = id.into_inner().into();
+    let (actor, now) = (caller.actor, state.clock.now());
+    state.read(move |tx| command::may_attach(tx, &actor, now, id)).await?;
+    let ctx = state.context(&caller);
+    let location = format!("/api/v1/applications/{id}/documents");
+    documents::upload(&state, &caller, DocumentOwner::Application(id), location, key, form, move |tx, doc| {
+        command::attach(tx, &ctx, doc)
+    })
+    .await
 }
 
 /// List an application's documents
 #[utoipa::path(
     tag = "applications",
-    params(("id" = Uuid, Path, description = "The application's id")),
-    responses((status = 200, description = "Documents", body = Vec<DocumentView>), ReadErrors),
+    params(("id" = Uuid, Path, description = "The application's id"), PageQuery),
+    responses((status = 200, description = "Documents, oldest first", body = Listing<DocumentView>), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/applications/{id}/documents")]
@@ -522,11 +607,11 @@ pub async fn list_application_documents(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    accessible(&state, &caller, id).await?;
-    let docs = state.read(move |conn| Ok(document::of(conn, Owner::Application, id)?)).await?;
-    Ok(HttpResponse::Ok().json(docs.into_iter().map(DocumentView::from).collect::<Vec<_>>()))
+    let (actor, id, page) = (caller.actor, id.into_inner().into(), page.page()?);
+    let paged = state.read(move |tx| command::documents(tx, &actor, id, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DocumentView::from)))
 }
 
 /// Download an application's document
@@ -535,11 +620,7 @@ pub async fn list_application_documents(
 #[utoipa::path(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application's id"), ("document_id" = Uuid, Path, description = "The document's id")),
-    responses(
-        (status = 200, description = "The document: a PDF or a signed .p7m envelope", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/pkcs7-mime"))),
-        ReadErrors,
-        (status = 500, description = "The stored bytes no longer match their hash", body = crate::error::Problem, content_type = "application/problem+json")
-    ),
+    responses(DocumentDownload),
     security(("bearer" = []))
 )]
 #[get("/applications/{id}/documents/{document_id}")]
@@ -549,23 +630,24 @@ pub async fn download_application_document(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, document_id) = path.into_inner();
-    accessible(&state, &caller, id).await?;
-    let doc = state.read(move |conn| Ok(document::get(conn, Owner::Application, id, document_id)?)).await?;
+    let actor = caller.actor;
+    let doc = state.read(move |tx| command::document(tx, &actor, id.into(), document_id.into())).await?;
     documents::download(&state, doc).await
 }
 
 /// Submit an application
 ///
-/// Before the deadline by the server's clock, with every required declaration and document:
-/// gives a protocol number and freezes what was submitted. Submitting a new application to the
-/// same call replaces the earlier one, which stays on record.
+/// Before the deadline by the server's clock (for an application recorded by staff, by the
+/// instant it arrived), with every required declaration and document: gives a protocol number
+/// and freezes what was submitted. Submitting a new application to the same call replaces the
+/// earlier one, which stays on record.
 #[utoipa::path(
     tag = "applications",
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being submitted"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Submitted, with its receipt", body = SubmissionView), ActionErrors),
+    responses((status = 200, description = "Submitted, with its receipt", body = SubmissionView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/submit")]
@@ -575,42 +657,8 @@ pub async fn submit_application(
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, _) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let (app, receipt) = state
-        .write(move |conn| {
-            let app = application::get(conn, id)?;
-            let t = tender::get(conn, app.tender_id)?;
-            rules::check_submit(app.status, t.terms.submission_deadline, now)?;
-            rules::check_can_apply(t.status(now))?;
-            Ok(application::submit(conn, &actor, id, expected(if_match, app.version), &t, now)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(SubmissionView { application: app.into(), receipt: receipt.into() }))
-}
-
-/// Runs one lifecycle change in a transaction after `check` accepts it on the stored state.
-async fn change(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    if_match: Option<IfMatch>,
-    check: impl FnOnce(&Application, &Tender, DateTime<Utc>) -> Result<(), ApiError> + Send + 'static,
-    make: impl FnOnce() -> Change + Send + 'static,
-) -> Result<HttpResponse, ApiError> {
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let app = state
-        .write(move |conn| {
-            let app = application::get(conn, id)?;
-            let t = tender::get(conn, app.tender_id)?;
-            check(&app, &t, now)?;
-            Ok(application::change(conn, &actor, id, expected(if_match, app.version), make(), now)?)
-        })
-        .await?;
-    let version = app.version;
-    Ok(ok_with_etag(&ApplicationView::from(app), version))
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(submitted(state.write(move |tx| command::submit(tx, &ctx, id, if_match)).await?))
 }
 
 /// Withdraw an application
@@ -620,9 +668,9 @@ async fn change(
     tag = "applications",
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being changed"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Withdrawn", body = ApplicationView), ActionErrors),
+    responses((status = 200, description = "Withdrawn", body = ApplicationView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/withdraw")]
@@ -632,30 +680,22 @@ pub async fn withdraw_application(
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, _) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
-    change(
-        &state,
-        &caller,
-        id,
-        if_match,
-        |app, t, now| Ok(rules::check_withdraw(app.status, t.terms.submission_deadline, now)?),
-        || Change::Withdraw,
-    )
-    .await
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::withdraw(tx, &ctx, id, if_match)).await?))
 }
 
 /// Confirm an application after an amendment
 ///
-/// The provider confirms its submission still stands after a material amendment of the call.
+/// The provider confirms its submission still stands after a material amendment of the call,
+/// by the (new) submission deadline. Unconfirmed after it, the application can only be
+/// excluded (reason `not_confirmed`).
 #[utoipa::path(
     tag = "applications",
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being changed"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Confirmed", body = ApplicationView), ActionErrors),
+    responses((status = 200, description = "Confirmed", body = ApplicationView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/confirm")]
@@ -665,27 +705,8 @@ pub async fn confirm_application(
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, _) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
-    change(
-        &state,
-        &caller,
-        id,
-        if_match,
-        |app, t, now| {
-            if app.status != ApplicationStatus::Submitted || !app.needs_confirmation {
-                return Err(ApiError::Conflict {
-                    code: "nothing_to_confirm",
-                    detail: "only a submitted application awaiting confirmation after an amendment can be confirmed"
-                        .into(),
-                });
-            }
-            Ok(rules::check_withdraw(app.status, t.terms.submission_deadline, now)?)
-        },
-        || Change::Confirm,
-    )
-    .await
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::confirm(tx, &ctx, id, if_match)).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -706,9 +727,9 @@ pub struct AdmitInput {
     request_body = AdmitInput,
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being decided"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Admitted", body = ApplicationView), ActionErrors),
+    responses((status = 200, description = "Admitted", body = ApplicationView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/admit")]
@@ -719,31 +740,19 @@ pub async fn admit_application(
     if_match: Option<IfMatch>,
     body: Json<AdmitInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (_, t) = accessible(&state, &caller, id).await?;
-    require_examiner(&caller, &t)?;
     let scope = match body.into_inner().scope {
         None => None,
-        Some(items) => Some(ApplicationInput { scope: items, declarations: Vec::new() }.parse()?.scope),
-    };
-    change(
-        &state,
-        &caller,
-        id,
-        if_match,
-        |app, t, now| {
-            rules::check_examinable(app.status, t.status(now), t.terms.submission_deadline, rules::ADMISSIBLE)?;
-            if app.needs_confirmation {
-                return Err(ApiError::Conflict {
-                    code: "confirmation_pending",
-                    detail: "the provider has not confirmed this application after the call's amendment".into(),
-                });
+        Some(items) => {
+            let mut errors = Vec::new();
+            let scope = parse_scope("scope", items, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
             }
-            Ok(())
-        },
-        move || Change::Admit { scope },
-    )
-    .await
+            Some(scope)
+        }
+    };
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::admit(tx, &ctx, id, if_match, scope)).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -763,9 +772,9 @@ pub struct ExcludeInput {
     request_body = ExcludeInput,
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being decided"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Excluded", body = ApplicationView), ActionErrors),
+    responses((status = 200, description = "Excluded", body = ApplicationView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/exclude")]
@@ -776,23 +785,11 @@ pub async fn exclude_application(
     if_match: Option<IfMatch>,
     body: Json<ExcludeInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (_, t) = accessible(&state, &caller, id).await?;
-    require_examiner(&caller, &t)?;
     let body = body.into_inner();
     let text = crate::text("text", &body.text, 3, 4000)?;
-    let reason = body.reason.into();
-    change(
-        &state,
-        &caller,
-        id,
-        if_match,
-        |app, t, now| {
-            Ok(rules::check_examinable(app.status, t.status(now), t.terms.submission_deadline, rules::EXCLUDABLE)?)
-        },
-        move || Change::Exclude { reason, text },
-    )
-    .await
+    let reason: ExclusionReason = body.reason.into();
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::exclude(tx, &ctx, id, if_match, reason, text)).await?))
 }
 
 /// An integration request: what is missing, and when it is due: an instant (`due_at`), or a
@@ -818,9 +815,9 @@ pub struct IntegrationInput {
     request_body = IntegrationInput,
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being decided"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Integration requested", body = ApplicationView), ActionErrors),
+    responses((status = 200, description = "Integration requested", body = ApplicationView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/integration-requests")]
@@ -831,32 +828,17 @@ pub async fn request_integration(
     if_match: Option<IfMatch>,
     body: Json<IntegrationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (_, t) = accessible(&state, &caller, id).await?;
-    require_examiner(&caller, &t)?;
     let body = body.into_inner();
-    let now = state.clock.now();
     let missing = crate::text("missing", &body.missing, 3, 4000)?;
-    let due_at = match (&body.due_at, body.due_in_days) {
-        (Some(at), None) => parse_instant(at).map_err(|e| ApiError::invalid_field("due_at", e.to_string()))?,
-        (None, Some(days)) if (1..=90).contains(&days) => add_days(now, days),
-        (None, Some(_)) => return Err(ApiError::invalid_field("due_in_days", "1 to 90 days")),
+    let due = match (&body.due_at, body.due_in_days) {
+        (Some(at), None) => {
+            IntegrationDue::At(parse_instant(at).map_err(|e| ApiError::invalid_field("due_at", e.to_string()))?)
+        }
+        (None, Some(days)) => IntegrationDue::InDays(days),
         _ => return Err(ApiError::invalid_field("due_at", "give either due_at or due_in_days")),
     };
-    if due_at <= now {
-        return Err(ApiError::invalid_field("due_at", "must be in the future"));
-    }
-    change(
-        &state,
-        &caller,
-        id,
-        if_match,
-        |app, t, now| {
-            Ok(rules::check_examinable(app.status, t.status(now), t.terms.submission_deadline, rules::INTEGRABLE)?)
-        },
-        move || Change::RequestIntegration { missing, due_at },
-    )
-    .await
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(render(state.write(move |tx| command::request_integration(tx, &ctx, id, if_match, missing, due)).await?))
 }
 
 /// Answer an integration request
@@ -867,9 +849,9 @@ pub async fn request_integration(
     tag = "applications",
     params(
         ("id" = Uuid, Path, description = "The application's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being changed"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Received again, with its receipt", body = SubmissionView), ActionErrors),
+    responses((status = 200, description = "Received again, with its receipt", body = SubmissionView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/applications/{id}/integration-answer")]
@@ -879,20 +861,8 @@ pub async fn answer_integration(
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (app, _) = accessible(&state, &caller, id).await?;
-    require_owner(&caller, &app)?;
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let (app, receipt) = state
-        .write(move |conn| {
-            let app = application::get(conn, id)?;
-            let due = app.integration_requests.iter().rev().find(|r| r.answered_at.is_none()).map(|r| r.due_at);
-            rules::check_integration_answer(app.status, due.unwrap_or(now), now)?;
-            let t = tender::get(conn, app.tender_id)?;
-            Ok(application::answer_integration(conn, &actor, id, expected(if_match, app.version), &t, now)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(SubmissionView { application: app.into(), receipt: receipt.into() }))
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    Ok(submitted(state.write(move |tx| command::answer_integration(tx, &ctx, id, if_match)).await?))
 }
 
 /// An application's receipts
@@ -900,8 +870,8 @@ pub async fn answer_integration(
 /// Every submission and integration answer, with its protocol number and SHA-256, oldest first.
 #[utoipa::path(
     tag = "applications",
-    params(("id" = Uuid, Path, description = "The application's id")),
-    responses((status = 200, description = "Receipts", body = Vec<ReceiptView>), ReadErrors),
+    params(("id" = Uuid, Path, description = "The application's id"), PageQuery),
+    responses((status = 200, description = "Receipts", body = Listing<ReceiptView>), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/applications/{id}/receipts")]
@@ -909,9 +879,9 @@ pub async fn list_receipts(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    accessible(&state, &caller, id).await?;
-    let list = state.read(move |conn| Ok(application::receipts(conn, id)?)).await?;
-    Ok(HttpResponse::Ok().json(list.into_iter().map(ReceiptView::from).collect::<Vec<_>>()))
+    let (actor, id, page) = (caller.actor, id.into_inner().into(), page.page()?);
+    let paged = state.read(move |tx| command::receipts(tx, &actor, id, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ReceiptView::from)))
 }

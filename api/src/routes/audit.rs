@@ -1,6 +1,7 @@
 //! The audit trail, for admins.
 
 use actix_web::{HttpResponse, get, web};
+use ambito_domain::event::SubjectKind;
 use ambito_persistence::audit::{self, AuditEvent, AuditFilter};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub struct AuditEventView {
     /// Absent for changes made by the service itself (demo data, the command line).
     pub actor_user_id: Option<Uuid>,
     pub actor_organization_id: Option<Uuid>,
+    /// The event of the change, as named in the feed.
     #[schema(example = "organization.updated")]
     pub action: String,
     #[schema(example = "organization")]
@@ -39,11 +41,11 @@ impl From<AuditEvent> for AuditEventView {
         Self {
             id: e.id,
             occurred_at: e.occurred_at,
-            actor_user_id: e.actor_user_id,
-            actor_organization_id: e.actor_organization_id,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
+            actor_user_id: e.actor_user_id.map(Into::into),
+            actor_organization_id: e.actor_organization_id.map(Into::into),
+            action: e.action.as_str().to_owned(),
+            entity_type: e.subject.kind.as_str().to_owned(),
+            entity_id: e.subject.id.to_string(),
             before: e.before,
             after: e.after,
             request_id: e.request_id,
@@ -51,12 +53,37 @@ impl From<AuditEvent> for AuditEventView {
     }
 }
 
+/// What an audit entry is about.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityTypeView {
+    Organization,
+    User,
+    District,
+    Tender,
+    Question,
+    Application,
+    Accreditation,
+}
+
+impl From<EntityTypeView> for SubjectKind {
+    fn from(e: EntityTypeView) -> Self {
+        match e {
+            EntityTypeView::Organization => Self::Organization,
+            EntityTypeView::User => Self::User,
+            EntityTypeView::District => Self::District,
+            EntityTypeView::Tender => Self::Tender,
+            EntityTypeView::Question => Self::Question,
+            EntityTypeView::Application => Self::Application,
+            EntityTypeView::Accreditation => Self::Accreditation,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Such as `organization`, `user`, `district`.
-    #[param(max_length = 64)]
-    pub entity_type: Option<String>,
+    pub entity_type: Option<EntityTypeView>,
     #[param(max_length = 64)]
     pub entity_id: Option<String>,
     pub actor_user_id: Option<Uuid>,
@@ -81,10 +108,12 @@ pub async fn list_audit_events(
     caller.require_admin()?;
     let page = page.page()?;
     let query = query.into_inner();
-    crate::pagination::bounded("entity_type", query.entity_type.as_deref(), 64)?;
     crate::pagination::bounded("entity_id", query.entity_id.as_deref(), 64)?;
-    let filter =
-        AuditFilter { entity_type: query.entity_type, entity_id: query.entity_id, actor_user_id: query.actor_user_id };
+    let filter = AuditFilter {
+        subject_kind: query.entity_type.map(Into::into),
+        subject_id: query.entity_id,
+        actor_user_id: query.actor_user_id.map(Into::into),
+    };
     let paged = state.read(move |conn| Ok(audit::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, AuditEventView::from)))
 }

@@ -146,8 +146,8 @@ pub struct InterventionView {
 impl From<Intervention> for InterventionView {
     fn from(i: Intervention) -> Self {
         Self {
-            code: i.code,
-            product_line: i.product_line_code,
+            code: i.code.into(),
+            product_line: i.product_line_code.into(),
             name: i.name,
             unit: i.unit.into(),
             target_groups: i.target_groups.into_iter().map(Into::into).collect(),
@@ -166,7 +166,7 @@ pub struct ProductLineView {
 
 impl From<ProductLine> for ProductLineView {
     fn from(p: ProductLine) -> Self {
-        Self { code: p.code, name: p.name, interventions: p.interventions.into_iter().map(Into::into).collect() }
+        Self { code: p.code.into(), name: p.name, interventions: p.interventions.into_iter().map(Into::into).collect() }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Districts: the municipalities each authority serves. Public to read; admins edit them.
 
 use actix_web::{HttpResponse, get, patch, post, web};
+use ambito_domain::access::{self, RecordAction};
 use ambito_domain::{Invalid, IstatCode, Name};
 use ambito_persistence::district::{self, District, DistrictFilter, DistrictPatch, NewDistrict};
 use chrono::{DateTime, Utc};
@@ -9,11 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conditional::{IfMatch, ok_with_etag};
+use crate::conditional::{IfMatch, ok_with_etag, precondition};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::json::Json;
-use crate::openapi::{CreateErrors, PublicErrors, UpdateErrors};
+use crate::openapi::{CreateErrors, IdempotencyHeader, IfMatchRequired, PublicErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
 
@@ -35,9 +36,9 @@ pub struct DistrictView {
 impl From<District> for DistrictView {
     fn from(d: District) -> Self {
         Self {
-            id: d.id,
+            id: d.id.into(),
             name: d.name,
-            authority_id: d.authority_id,
+            authority_id: d.authority_id.into(),
             municipalities: d.municipalities.into_iter().map(String::from).collect(),
             version: d.version,
             created_at: d.created_at,
@@ -109,7 +110,7 @@ pub async fn list_districts(
     query: web::Query<DistrictQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let filter = DistrictFilter { authority_id: query.authority_id };
+    let filter = DistrictFilter { authority_id: query.authority_id.map(Into::into) };
     let paged = state.read(move |conn| Ok(district::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DistrictView::from)))
 }
@@ -123,7 +124,7 @@ pub async fn list_districts(
 )]
 #[get("/districts/{id}")]
 pub async fn get_district(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = id.into_inner().into();
     let found = state.read(move |conn| Ok(district::get(conn, id)?)).await?;
     let version = found.version;
     Ok(ok_with_etag(&DistrictView::from(found), version))
@@ -135,7 +136,7 @@ pub async fn get_district(state: web::Data<AppState>, id: web::Path<Uuid>) -> Re
 #[utoipa::path(
     tag = "districts",
     request_body = CreateDistrict,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "Created", body = DistrictView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -152,10 +153,10 @@ pub async fn create_district(
     let name = c.field("name", Name::parse(&body.name));
     let municipalities = parse_codes(&mut c, &body.municipalities);
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let new = NewDistrict { name: name.expect("checked"), authority_id: body.authority_id, municipalities };
-    idempotency::run(&state, &caller, key, "districts", &body, async {
-        let actor = caller.actor.clone();
-        let created = state.write(move |conn| Ok(district::create(conn, &actor, &new)?)).await?;
+    let new = NewDistrict { name: name.expect("checked"), authority_id: body.authority_id.into(), municipalities };
+    let origin = caller.origin.clone();
+    idempotency::run(&state, &caller, key, "districts", &body, move |tx| {
+        let created = district::create(tx, &origin, &new)?;
         let location = format!("/api/v1/districts/{}", created.id);
         let version = created.version;
         Ok(Created::new(&DistrictView::from(created), location, Some(version)))
@@ -171,7 +172,7 @@ pub async fn create_district(
     request_body = UpdateDistrict,
     params(
         ("id" = Uuid, Path, description = "The district's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        IfMatchRequired,
     ),
     responses((status = 200, description = "The updated district", body = DistrictView, headers(("ETag" = String))), UpdateErrors),
     security(("bearer" = []))
@@ -184,19 +185,21 @@ pub async fn update_district(
     if_match: IfMatch,
     body: Json<UpdateDistrict>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let id = id.into_inner();
+    access::district(Some(&caller.actor), RecordAction::Administer).require()?;
+    let id = id.into_inner().into();
     let mut c = ambito_domain::invalid::Collector::new();
     let patch = DistrictPatch {
         name: parse_field(&mut c, "name", body.name.as_deref(), Name::parse),
         municipalities: body.municipalities.as_deref().map(|codes| parse_codes(&mut c, codes)),
     };
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let actor = caller.actor.clone();
+    let origin = caller.origin.clone();
     let updated = state
         .write(move |conn| {
             let current = district::get(conn, id)?;
-            Ok(district::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
+            district::check(conn, id, &patch)?;
+            precondition(Some(if_match), current.version)?;
+            Ok(district::update(conn, &origin, current, &patch)?)
         })
         .await?;
     let version = updated.version;

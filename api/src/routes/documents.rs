@@ -1,12 +1,14 @@
 //! Documents: multipart upload with a size limit and an allowed-type list (PDF, signed
 //! `.p7m`), SHA-256 and size recorded, download verified against the hash. Shared by calls
-//! and applications.
+//! and applications: access is checked before an upload is read, the bytes are stored, then
+//! one command records the document with its event.
 
 use actix_multipart::Multipart;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, post, web};
-use ambito_domain::tender::TenderStatus;
-use ambito_persistence::document::{self, Document, Owner};
+use ambito_domain::document::{Document, DocumentOwner};
+use ambito_domain::{DocumentId, DocumentType};
+use ambito_persistence::DbConnection;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -16,9 +18,11 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::{Caller, MaybeCaller};
+use crate::commands::tender as command;
 use crate::error::ApiError;
-use crate::openapi::{PublicErrors, UploadErrors};
-use crate::routes::tenders::{managed, visible};
+use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::openapi::{IdempotencyHeader, PublicDocumentDownload, PublicErrors, UploadErrors};
+use crate::pagination::{Listing, PageQuery};
 use crate::storage::sha256_hex;
 
 /// The largest document accepted.
@@ -76,8 +80,8 @@ pub struct DocumentView {
 impl From<Document> for DocumentView {
     fn from(d: Document) -> Self {
         Self {
-            id: d.id,
-            document_type: d.document_type,
+            id: d.id.into(),
+            document_type: d.document_type.into(),
             filename: d.filename,
             content_type: d.content_type,
             size_bytes: d.size_bytes,
@@ -88,7 +92,7 @@ impl From<Document> for DocumentView {
 }
 
 struct Upload {
-    document_type: String,
+    document_type: DocumentType,
     filename: String,
     bytes: Bytes,
 }
@@ -142,9 +146,8 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
     let (Some(document_type), Some((filename, bytes))) = (document_type, file) else {
         return Err(ApiError::bad_request("invalid_multipart", "send a `document_type` part and a `file` part"));
     };
-    if document_type.contains(char::is_whitespace) {
-        return Err(ApiError::invalid_field("document_type", "no spaces, such as durc or service_charter"));
-    }
+    let document_type = DocumentType::parse(&document_type)
+        .map_err(|_| ApiError::invalid_field("document_type", "no spaces, such as durc or service_charter"))?;
     Ok(Upload { document_type, filename: sanitize(&filename), bytes })
 }
 
@@ -169,39 +172,63 @@ fn sniff(upload: &Upload) -> Result<&'static str, ApiError> {
     Err(ApiError::invalid_field("file", "only PDF documents and signed .p7m envelopes are accepted"))
 }
 
-/// Stores the bytes, then records the document; returns what was recorded.
-pub async fn store(
+/// What identifies an upload for `Idempotency-Key`: its type, name and bytes.
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    document_type: &'a DocumentType,
+    filename: &'a str,
+    sha256: &'a str,
+}
+
+/// Reads an upload, stores its bytes and records it with `record` (one command, with its
+/// event), at most once per `Idempotency-Key`. Access must have been checked already.
+pub async fn upload<R>(
     state: &AppState,
     caller: &Caller,
-    owner: Owner,
-    owner_id: Uuid,
+    owner: DocumentOwner,
+    location: String,
+    key: IdempotencyKey,
     form: Multipart,
-) -> Result<Document, ApiError> {
+    record: R,
+) -> Result<HttpResponse, ApiError>
+where
+    R: Fn(&mut DbConnection, &Document) -> Result<(), ApiError> + Send + Sync + 'static,
+{
     let upload = read_upload(form).await?;
     let content_type = sniff(&upload)?;
-    let id = Uuid::now_v7();
-    let key = format!("{}/{owner_id}/{id}", if owner == Owner::Tender { "tenders" } else { "applications" });
-    let doc = Document {
-        id,
+    let document = Document {
+        id: DocumentId::new(),
         owner,
-        owner_id,
         document_type: upload.document_type,
         filename: upload.filename,
         content_type: content_type.to_owned(),
         size_bytes: upload.bytes.len() as i64,
         sha256: sha256_hex(&upload.bytes),
-        storage_key: key.clone(),
         uploaded_at: state.clock.now(),
+        uploaded_by: Some(caller.actor.user),
     };
-    state.documents.put(&key, upload.bytes).await?;
-    let (actor, record) = (caller.actor.clone(), doc.clone());
-    state.write(move |conn| Ok(document::add(conn, &actor, &record)?)).await?;
-    Ok(doc)
+    let fingerprint = serde_json::to_value(Fingerprint {
+        document_type: &document.document_type,
+        filename: &document.filename,
+        sha256: &document.sha256,
+    })
+    .expect("fingerprints serialize");
+    if let Some(replayed) = idempotency::earlier_answer(state, caller, &key, &location, &fingerprint).await? {
+        return Ok(replayed);
+    }
+    state.documents.put(&document.storage_key(), upload.bytes).await?;
+    let scope = location.clone();
+    idempotency::run(state, caller, key, &scope, &fingerprint, move |tx| {
+        record(tx, &document)?;
+        let location = format!("{location}/{}", document.id);
+        Ok(Created::new(&DocumentView::from(document.clone()), location, None))
+    })
+    .await
 }
 
 /// Answers a stored document's bytes, after checking them against their hash.
 pub async fn download(state: &AppState, doc: Document) -> Result<HttpResponse, ApiError> {
-    let bytes = state.documents.get_verified(&doc.storage_key, &doc.sha256).await?;
+    let bytes = state.documents.get_verified(&doc.storage_key(), &doc.sha256).await?;
     Ok(HttpResponse::Ok()
         .content_type(doc.content_type)
         .insert_header(ContentDisposition {
@@ -214,12 +241,15 @@ pub async fn download(state: &AppState, doc: Document) -> Result<HttpResponse, A
 
 /// Attach a document to a call
 ///
-/// Staff of an issuing authority, before the call is concluded or cancelled.
+/// Staff of an issuing authority, while the call is a draft or open.
 #[utoipa::path(
     tag = "tenders",
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 201, description = "Stored", body = DocumentView), UploadErrors),
+    params(
+        ("id" = Uuid, Path, description = "The call's id"),
+        IdempotencyHeader,
+    ),
+    responses((status = 201, description = "Stored", body = DocumentView, headers(("Location" = String))), UploadErrors),
     security(("bearer" = []))
 )]
 #[post("/tenders/{id}/documents")]
@@ -227,23 +257,25 @@ pub async fn upload_tender_document(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    key: IdempotencyKey,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (t, _) = managed(&state, &caller, id).await?;
-    let status = t.status(state.clock.now());
-    if !matches!(status, TenderStatus::Draft | TenderStatus::Published) {
-        return Err(ambito_domain::tender::TenderError::NotOpen(status).into());
-    }
-    let doc = store(&state, &caller, Owner::Tender, id, form).await?;
-    Ok(HttpResponse::Created().json(DocumentView::from(doc)))
+    let id = id.into_inner().into();
+    let (actor, now) = (caller.actor, state.clock.now());
+    state.read(move |tx| command::may_attach(tx, &actor, now, id)).await?;
+    let ctx = state.context(&caller);
+    let location = format!("/api/v1/tenders/{id}/documents");
+    upload(&state, &caller, DocumentOwner::Tender(id), location, key, form, move |tx, doc| {
+        command::attach(tx, &ctx, doc)
+    })
+    .await
 }
 
 /// List a call's documents
 #[utoipa::path(
     tag = "tenders",
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 200, description = "Documents", body = Vec<DocumentView>), PublicErrors),
+    params(("id" = Uuid, Path, description = "The call's id"), PageQuery),
+    responses((status = 200, description = "Documents, oldest first", body = Listing<DocumentView>), PublicErrors),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/documents")]
@@ -251,11 +283,11 @@ pub async fn list_tender_documents(
     state: web::Data<AppState>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    visible(&state, caller.0.as_ref(), id).await?;
-    let docs = state.read(move |conn| Ok(document::of(conn, Owner::Tender, id)?)).await?;
-    Ok(HttpResponse::Ok().json(docs.into_iter().map(DocumentView::from).collect::<Vec<_>>()))
+    let (actor, id, page) = (caller.actor(), id.into_inner().into(), page.page()?);
+    let paged = state.read(move |tx| command::documents(tx, actor.as_ref(), id, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DocumentView::from)))
 }
 
 /// Download a call's document
@@ -264,11 +296,7 @@ pub async fn list_tender_documents(
 #[utoipa::path(
     tag = "tenders",
     params(("id" = Uuid, Path, description = "The call's id"), ("document_id" = Uuid, Path, description = "The document's id")),
-    responses(
-        (status = 200, description = "The document: a PDF or a signed .p7m envelope", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/pkcs7-mime"))),
-        PublicErrors,
-        (status = 500, description = "The stored bytes no longer match their hash", body = crate::error::Problem, content_type = "application/problem+json")
-    ),
+    responses(PublicDocumentDownload),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/documents/{document_id}")]
@@ -278,7 +306,7 @@ pub async fn download_tender_document(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, document_id) = path.into_inner();
-    visible(&state, caller.0.as_ref(), id).await?;
-    let doc = state.read(move |conn| Ok(document::get(conn, Owner::Tender, id, document_id)?)).await?;
+    let actor = caller.actor();
+    let doc = state.read(move |tx| command::document(tx, actor.as_ref(), id.into(), document_id.into())).await?;
     download(&state, doc).await
 }

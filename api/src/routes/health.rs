@@ -1,7 +1,6 @@
 //! Liveness and readiness, for orchestrators.
 
 use actix_web::{HttpResponse, get, web};
-use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,13 +37,13 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .read(|conn| {
-            conn.batch_execute("SELECT 1").map_err(|e| {
-                tracing::warn!(error = %e, "readiness check failed");
-                ApiError::Unavailable
-            })
+    let db = state.db.clone();
+    crate::blocking(move || {
+        db.ping().map_err(|e| {
+            tracing::warn!(error = %e, "readiness check failed");
+            ApiError::Unavailable
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
 }

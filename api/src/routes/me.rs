@@ -70,7 +70,7 @@ pub async fn change_password(
         return Err(ApiError::invalid_field("current_password", "the current password is wrong"));
     }
     let hash = state.passwords.hash(new).await?;
-    let (actor, id) = (caller.actor.clone(), caller.user.id);
-    state.write(move |conn| Ok(user::set_password(conn, &actor, id, &hash)?)).await?;
+    let (origin, id) = (caller.origin.clone(), caller.user.id);
+    state.write(move |conn| Ok(user::set_password(conn, &origin, id, &hash)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,6 +2,7 @@
 //! sees their own organization only.
 
 use actix_web::{HttpResponse, get, patch, post, web};
+use ambito_domain::access::{self, RecordAction};
 use ambito_domain::{EmailAddress, Invalid, Name, NewOrganization, OrganizationFields, OrganizationKind};
 use ambito_persistence::organization::{self, Organization, OrganizationFilter, OrganizationPatch};
 use chrono::{DateTime, Utc};
@@ -10,11 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::conditional::{IfMatch, ok_with_etag};
+use crate::conditional::{IfMatch, ok_with_etag, precondition};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::json::Json;
-use crate::openapi::{CreateErrors, ReadErrors, UpdateErrors};
+use crate::openapi::{CreateErrors, IdempotencyHeader, IfMatchRequired, ReadErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
 
@@ -77,7 +78,7 @@ impl From<OrganizationKindView> for OrganizationKind {
 impl From<Organization> for OrganizationView {
     fn from(o: Organization) -> Self {
         Self {
-            id: o.id,
+            id: o.id.into(),
             kind: o.kind.into(),
             name: o.name,
             codice_fiscale: o.codice_fiscale.map(String::from),
@@ -161,10 +162,7 @@ pub async fn list_organizations(
     query: web::Query<OrganizationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let filter = OrganizationFilter {
-        kind: query.kind.map(Into::into),
-        only: (!caller.is_admin()).then(|| caller.organization_id()),
-    };
+    let filter = OrganizationFilter { kind: query.kind.map(Into::into), only: access::directory_scope(&caller.actor) };
     let paged = state.read(move |conn| Ok(organization::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, OrganizationView::from)))
 }
@@ -175,7 +173,7 @@ pub async fn list_organizations(
 #[utoipa::path(
     tag = "organizations",
     request_body = CreateOrganization,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "Created", body = OrganizationView,
         headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
@@ -199,9 +197,9 @@ pub async fn create_organization(
             istat_code: body.istat_code.as_deref(),
         },
     )?;
-    idempotency::run(&state, &caller, key, "organizations", &body, async {
-        let actor = caller.actor.clone();
-        let org = state.write(move |conn| Ok(organization::create(conn, &actor, &new)?)).await?;
+    let origin = caller.origin.clone();
+    idempotency::run(&state, &caller, key, "organizations", &body, move |tx| {
+        let org = organization::create(tx, &origin, &new)?;
         let location = format!("/api/v1/organizations/{}", org.id);
         let version = org.version;
         Ok(Created::new(&OrganizationView::from(org), location, Some(version)))
@@ -222,10 +220,8 @@ pub async fn get_organization(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    if !caller.sees(id) {
-        return Err(ApiError::NotFound);
-    }
+    let id = id.into_inner().into();
+    access::organization(&caller.actor, id, RecordAction::Read).require()?;
     let org = state.read(move |conn| Ok(organization::get(conn, id)?)).await?;
     let version = org.version;
     Ok(ok_with_etag(&OrganizationView::from(org), version))
@@ -239,7 +235,7 @@ pub async fn get_organization(
     request_body = UpdateOrganization,
     params(
         ("id" = Uuid, Path, description = "The organization's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        IfMatchRequired,
     ),
     responses((status = 200, description = "The updated organization", body = OrganizationView, headers(("ETag" = String))), UpdateErrors),
     security(("bearer" = []))
@@ -252,11 +248,8 @@ pub async fn update_organization(
     if_match: IfMatch,
     body: Json<UpdateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    if !caller.sees(id) {
-        return Err(ApiError::NotFound);
-    }
-    caller.require_admin()?;
+    let id = id.into_inner().into();
+    access::organization(&caller.actor, id, RecordAction::Administer).require()?;
     let mut c = ambito_domain::invalid::Collector::new();
     let patch = OrganizationPatch {
         name: parse_field(&mut c, "name", body.name.as_deref(), Name::parse),
@@ -264,11 +257,12 @@ pub async fn update_organization(
         active: body.active,
     };
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let actor = caller.actor.clone();
+    let origin = caller.origin.clone();
     let org = state
         .write(move |conn| {
             let current = organization::get(conn, id)?;
-            Ok(organization::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
+            precondition(Some(if_match), current.version)?;
+            Ok(organization::update(conn, &origin, current, &patch)?)
         })
         .await?;
     let version = org.version;

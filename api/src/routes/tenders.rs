@@ -1,14 +1,16 @@
-//! Calls (bandi): drafting, publication, amendments, questions and answers, documents, and
-//! conclusion into accreditations. Published calls are public.
+//! Calls (bandi): drafting, publication, amendments, questions and answers, conclusion into
+//! accreditations, coverage. Published calls are public. Each handler parses its input, calls
+//! one command, and renders.
 
 use actix_web::{HttpResponse, get, post, put, web};
+use ambito_domain::coverage::Coverage;
+use ambito_domain::measure::Act;
 use ambito_domain::rome::{in_rome, parse_instant};
 use ambito_domain::tender::{
-    self as rules, Requirement, RequirementCategory, TenderIntervention, TenderKind, TenderStatus, TenderTerms,
+    AmendedTerms, Amendment, Issuance, Question, Requirement, RequirementCategory, Round, TenderIntervention,
+    TenderKind, TenderStatus, TenderTerms,
 };
-use ambito_domain::{Cents, FieldError, IstatCode, Role, coverage};
-use ambito_persistence::tender::{self, AmendedTerms, NewTender, Tender, TenderScope, Transition};
-use ambito_persistence::{accreditation, application, catalogue};
+use ambito_domain::{Cents, DocumentType, FieldError, InterventionCode, IstatCode, RequirementCode};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,12 +18,16 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::{Caller, MaybeCaller};
+use crate::commands::tender::{self as command, Conclusion, TenderRead};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
-use crate::json::Json;
-use crate::openapi::{ActionErrors, CreateErrors, PublicErrors, UpdateErrors};
+use crate::json::{Json, OptionalJson};
+use crate::openapi::{
+    ActionErrors, CreateErrors, IdempotencyHeader, IfMatchHeader, IfMatchRequired, PublicErrors, UpdateErrors,
+};
 use crate::pagination::{Listing, PageQuery};
+use crate::routes::accreditations::{AccreditationView, ActView};
 use crate::routes::catalogue::UnitView;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -68,7 +74,7 @@ pub enum RequirementCategoryView {
 #[serde(deny_unknown_fields)]
 pub struct InterventionTerms {
     /// A code of the service catalogue (`GET /api/v1/interventions`).
-    #[schema(example = "mediation_health", max_length = 64)]
+    #[schema(example = "mediation_health", min_length = 1, max_length = 64, pattern = "^\\S+$")]
     pub code: String,
     /// Must be the catalogue's unit for this intervention.
     pub unit: UnitView,
@@ -154,45 +160,65 @@ pub struct TenderInput {
 }
 
 impl TenderInput {
-    /// The domain's terms, or every field that cannot be read.
-    fn parse(&self, caller: &Caller) -> Result<NewTender, ApiError> {
+    /// The domain's issuance, or every field that cannot be read.
+    fn parse(&self, caller: &Caller) -> Result<Issuance, ApiError> {
         let mut errors = Vec::new();
-        let mut instant = |field: &str, value: &str| match parse_instant(value) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                errors.push(FieldError::new(field, e.to_string()));
-                None
-            }
-        };
-        let submission = instant("submission_deadline", &self.submission_deadline);
-        let clarification = instant("clarification_deadline", &self.clarification_deadline);
+        let mut field = |name: String, message: String| errors.push(FieldError::new(name, message));
+        let submission = parse_instant(&self.submission_deadline)
+            .map_err(|e| field("submission_deadline".into(), e.to_string()))
+            .ok();
+        let clarification = parse_instant(&self.clarification_deadline)
+            .map_err(|e| field("clarification_deadline".into(), e.to_string()))
+            .ok();
         let mut municipalities = Vec::new();
         for (i, m) in self.municipalities.iter().enumerate() {
             match IstatCode::parse(m) {
                 Ok(code) => municipalities.push(code),
-                Err(e) => errors.push(FieldError::new(format!("municipalities.{i}"), e.to_string())),
+                Err(e) => field(format!("municipalities.{i}"), e.to_string()),
             }
         }
         let mut interventions = Vec::new();
         for (i, item) in self.interventions.iter().enumerate() {
-            match Cents::new(item.rate_cents) {
-                Ok(rate) => {
-                    interventions.push(TenderIntervention { code: item.code.clone(), unit: item.unit.into(), rate })
-                }
-                Err(e) => errors.push(FieldError::new(format!("interventions.{i}.rate_cents"), e.to_string())),
+            let code = InterventionCode::parse(&item.code)
+                .map_err(|e| field(format!("interventions.{i}.code"), e.to_string()));
+            let rate =
+                Cents::new(item.rate_cents).map_err(|e| field(format!("interventions.{i}.rate_cents"), e.to_string()));
+            if let (Ok(code), Ok(rate)) = (code, rate) {
+                interventions.push(TenderIntervention { code, unit: item.unit.into(), rate });
             }
         }
-        if !errors.is_empty() {
+        let mut requirements = Vec::new();
+        for (i, r) in self.requirements.iter().enumerate() {
+            let code =
+                RequirementCode::parse(&r.code).map_err(|e| field(format!("requirements.{i}.code"), e.to_string()));
+            let document_type = r
+                .document_type
+                .as_deref()
+                .map(DocumentType::parse)
+                .transpose()
+                .map_err(|e| field(format!("requirements.{i}.document_type"), e.to_string()));
+            if let (Ok(code), Ok(document_type)) = (code, document_type) {
+                requirements.push(Requirement {
+                    code,
+                    category: match r.category {
+                        RequirementCategoryView::General => RequirementCategory::General,
+                        RequirementCategoryView::Specific => RequirementCategory::Specific,
+                    },
+                    description: r.description.clone(),
+                    document_type,
+                });
+            }
+        }
+        let authorities: Vec<_> = if self.authorities.is_empty() {
+            vec![caller.organization_id()]
+        } else {
+            self.authorities.iter().copied().map(Into::into).collect()
+        };
+        let (Some(submission_deadline), Some(clarification_deadline), true) =
+            (submission, clarification, errors.is_empty())
+        else {
             return Err(ApiError::Validation(errors));
-        }
-        let authorities =
-            if self.authorities.is_empty() { vec![caller.organization_id()] } else { self.authorities.clone() };
-        if !authorities.contains(&caller.organization_id()) {
-            return Err(ApiError::invalid_field(
-                "authorities",
-                "your own authority must be among the issuing authorities",
-            ));
-        }
+        };
         let terms = TenderTerms {
             kind: match self.kind {
                 TenderKindView::Accreditation => TenderKind::Accreditation,
@@ -204,32 +230,14 @@ impl TenderInput {
             responsible_official: self.responsible_official.clone(),
             municipalities,
             interventions,
-            requirements: self
-                .requirements
-                .iter()
-                .map(|r| Requirement {
-                    code: r.code.clone(),
-                    category: match r.category {
-                        RequirementCategoryView::General => RequirementCategory::General,
-                        RequirementCategoryView::Specific => RequirementCategory::Specific,
-                    },
-                    description: r.description.clone(),
-                    document_type: r.document_type.clone(),
-                })
-                .collect(),
-            submission_deadline: submission.expect("checked"),
-            clarification_deadline: clarification.expect("checked"),
+            requirements,
+            submission_deadline,
+            clarification_deadline,
             validity_from: self.validity_from,
             validity_to: self.validity_to,
         };
         terms.check()?;
-        let mut unique = authorities.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        if unique.len() != authorities.len() {
-            return Err(ApiError::invalid_field("authorities", "each authority once"));
-        }
-        Ok(NewTender { authorities, districts: self.districts.clone(), terms })
+        Ok(Issuance { authorities, districts: self.districts.iter().copied().map(Into::into).collect(), terms })
     }
 }
 
@@ -272,17 +280,51 @@ pub struct TenderView {
     pub validity_to: NaiveDate,
     pub cancel_reason: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The current round: a provider list is filled in successive rounds.
+    pub round: u32,
+    /// Every round, the first first.
+    pub rounds: Vec<RoundView>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// One submission window of a call, and the act that concluded it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundView {
+    pub number: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime, example = "2024-02-15T12:00:00+01:00")]
+    pub submission_deadline: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub clarification_deadline: DateTime<FixedOffset>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub concluded_at: Option<DateTime<FixedOffset>>,
+    pub act: Option<ActView>,
+}
+
+impl From<Round> for RoundView {
+    fn from(r: Round) -> Self {
+        Self {
+            number: r.number,
+            opened_at: in_rome(r.opened_at),
+            submission_deadline: in_rome(r.submission_deadline),
+            clarification_deadline: in_rome(r.clarification_deadline),
+            concluded_at: r.concluded_at.map(in_rome),
+            act: r.act.map(Into::into),
+        }
+    }
+}
+
 impl TenderView {
-    fn new(t: Tender, authorities: Vec<(Uuid, String)>, now: DateTime<Utc>) -> Self {
+    fn new(read: TenderRead, now: DateTime<Utc>) -> Self {
+        let t = read.tender;
         let status = t.status(now).into();
+        let round = t.round();
         let terms = t.terms;
         Self {
-            id: t.id,
+            id: t.id.into(),
             kind: match terms.kind {
                 TenderKind::Accreditation => TenderKindView::Accreditation,
                 TenderKind::ProviderList => TenderKindView::ProviderList,
@@ -292,25 +334,25 @@ impl TenderView {
             description: terms.description,
             reference_code: terms.reference_code,
             responsible_official: terms.responsible_official,
-            authorities: authorities.into_iter().map(|(id, name)| AuthorityRef { id, name }).collect(),
-            districts: t.districts,
+            authorities: read.authorities.into_iter().map(|(id, name)| AuthorityRef { id: id.into(), name }).collect(),
+            districts: t.districts.into_iter().map(Into::into).collect(),
             municipalities: terms.municipalities.into_iter().map(String::from).collect(),
             interventions: terms
                 .interventions
                 .into_iter()
-                .map(|i| InterventionTerms { code: i.code, unit: i.unit.into(), rate_cents: i.rate.get() })
+                .map(|i| InterventionTerms { code: i.code.into(), unit: i.unit.into(), rate_cents: i.rate.get() })
                 .collect(),
             requirements: terms
                 .requirements
                 .into_iter()
                 .map(|r| RequirementView {
-                    code: r.code,
+                    code: r.code.into(),
                     category: match r.category {
                         RequirementCategory::General => RequirementCategoryView::General,
                         RequirementCategory::Specific => RequirementCategoryView::Specific,
                     },
                     description: r.description,
-                    document_type: r.document_type,
+                    document_type: r.document_type.map(Into::into),
                 })
                 .collect(),
             submission_deadline: in_rome(terms.submission_deadline),
@@ -319,6 +361,8 @@ impl TenderView {
             validity_to: terms.validity_to,
             cancel_reason: t.cancel_reason,
             published_at: t.published_at,
+            round,
+            rounds: t.rounds.into_iter().map(Into::into).collect(),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -326,39 +370,9 @@ impl TenderView {
     }
 }
 
-/// Loads a call with its authorities' names, as the caller may see it: published calls are
-/// public; drafts only for their issuing authorities' staff and admins.
-pub async fn visible(
-    state: &AppState,
-    caller: Option<&Caller>,
-    id: Uuid,
-) -> Result<(Tender, Vec<(Uuid, String)>), ApiError> {
-    let (tender, names) = state
-        .read(move |conn| {
-            let t = tender::get(conn, id)?;
-            let names = tender::authority_names(conn, &t)?;
-            Ok((t, names))
-        })
-        .await?;
-    let insider = caller.is_some_and(|c| c.is_admin() || tender.is_issued_by(c.organization_id()));
-    if tender.published_at.is_none() && !insider {
-        return Err(ApiError::NotFound);
-    }
-    Ok((tender, names))
-}
-
-/// A call the caller manages: staff of one of its issuing authorities.
-pub async fn managed(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Tender, Vec<(Uuid, String)>), ApiError> {
-    let found = visible(state, Some(caller), id).await?;
-    if caller.role() != Role::AuthorityStaff || !found.0.is_issued_by(caller.organization_id()) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(found)
-}
-
-fn view(state: &AppState, found: (Tender, Vec<(Uuid, String)>)) -> (TenderView, i64) {
-    let version = found.0.version;
-    (TenderView::new(found.0, found.1, state.clock.now()), version)
+fn render(state: &AppState, read: TenderRead) -> HttpResponse {
+    let version = read.tender.version;
+    ok_with_etag(&TenderView::new(read, state.clock.now()), version)
 }
 
 /// List calls
@@ -377,22 +391,10 @@ pub async fn list_tenders(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let scope = match &caller.0 {
-        Some(c) if c.is_admin() => TenderScope::Everything,
-        Some(c) if c.role() == Role::AuthorityStaff => TenderScope::Authority(c.organization_id()),
-        _ => TenderScope::Public,
-    };
-    let (paged, names) = state
-        .read(move |conn| {
-            let paged = tender::list(conn, scope, &page)?;
-            let names = paged.items.iter().map(|t| tender::authority_names(conn, t)).collect::<Result<Vec<_>, _>>()?;
-            Ok((paged, names))
-        })
-        .await?;
+    let actor = caller.actor();
+    let paged = state.read(move |tx| command::list(tx, actor.as_ref(), &page)).await?;
     let now = state.clock.now();
-    let mut names = names.into_iter();
-    Ok(HttpResponse::Ok()
-        .json(Listing::from_paged(paged, |t| TenderView::new(t, names.next().unwrap_or_default(), now))))
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, |read| TenderView::new(read, now))))
 }
 
 /// Draft a call
@@ -401,7 +403,7 @@ pub async fn list_tenders(
 #[utoipa::path(
     tag = "tenders",
     request_body = TenderInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "The draft", body = TenderView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -412,23 +414,14 @@ pub async fn create_tender(
     key: IdempotencyKey,
     body: Json<TenderInput>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.role() != Role::AuthorityStaff {
-        return Err(ApiError::Forbidden);
-    }
     let body = body.into_inner();
-    let new = body.parse(&caller)?;
-    idempotency::run(&state, &caller, key, "tenders", &body, async {
-        let actor = caller.actor.clone();
-        let created = state
-            .write(move |conn| {
-                let t = tender::create(conn, &actor, &new)?;
-                let names = tender::authority_names(conn, &t)?;
-                Ok((t, names))
-            })
-            .await?;
-        let location = format!("/api/v1/tenders/{}", created.0.id);
-        let (view, version) = view(&state, created);
-        Ok(Created::new(&view, location, Some(version)))
+    let issuance = body.parse(&caller)?;
+    let ctx = state.context(&caller);
+    idempotency::run(&state, &caller, key, "tenders", &body, move |tx| {
+        let read = command::draft(tx, &ctx, issuance.clone())?;
+        let location = format!("/api/v1/tenders/{}", read.tender.id);
+        let version = read.tender.version;
+        Ok(Created::new(&TenderView::new(read, ctx.now), location, Some(version)))
     })
     .await
 }
@@ -446,9 +439,9 @@ pub async fn get_tender(
     caller: MaybeCaller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = visible(&state, caller.0.as_ref(), id.into_inner()).await?;
-    let (view, version) = view(&state, found);
-    Ok(ok_with_etag(&view, version))
+    let (actor, id) = (caller.actor(), id.into_inner().into());
+    let read = state.read(move |tx| command::get(tx, actor.as_ref(), id)).await?;
+    Ok(render(&state, read))
 }
 
 /// Change a draft call
@@ -460,7 +453,7 @@ pub async fn get_tender(
     request_body = TenderInput,
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        IfMatchRequired,
     ),
     responses((status = 200, description = "The draft", body = TenderView, headers(("ETag" = String))), UpdateErrors),
     security(("bearer" = []))
@@ -473,47 +466,10 @@ pub async fn replace_tender(
     if_match: IfMatch,
     body: Json<TenderInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (current, _) = managed(&state, &caller, id).await?;
-    rules::check_editable(current.status(state.clock.now()))?;
-    let new = body.parse(&caller)?;
-    let actor = caller.actor.clone();
-    let now = state.clock.now();
-    let updated = state
-        .write(move |conn| {
-            let current = tender::get(conn, id)?;
-            rules::check_editable(current.status(now))?;
-            let t = tender::replace_terms(conn, &actor, id, if_match.expected(current.version), &new)?;
-            let names = tender::authority_names(conn, &t)?;
-            Ok((t, names))
-        })
-        .await?;
-    let (view, version) = view(&state, updated);
-    Ok(ok_with_etag(&view, version))
-}
-
-/// Applies a lifecycle transition in one transaction, re-checking the rule on the stored call.
-async fn transition(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    if_match: Option<IfMatch>,
-    check: fn(&Tender, DateTime<Utc>) -> Result<(), ApiError>,
-    make: impl FnOnce() -> Transition + Send + 'static,
-) -> Result<(Tender, Vec<(Uuid, String)>), ApiError> {
-    managed(state, caller, id).await?;
-    let actor = caller.actor.clone();
-    let now = state.clock.now();
-    state
-        .write(move |conn| {
-            let current = tender::get(conn, id)?;
-            check(&current, now)?;
-            let expected = if_match.map_or(current.version, |m| m.expected(current.version));
-            let t = tender::transition(conn, &actor, id, expected, make())?;
-            let names = tender::authority_names(conn, &t)?;
-            Ok((t, names))
-        })
-        .await
+    let issuance = body.parse(&caller)?;
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    let read = state.write(move |tx| command::revise(tx, &ctx, id, if_match, issuance)).await?;
+    Ok(render(&state, read))
 }
 
 /// Publish a call
@@ -524,7 +480,7 @@ async fn transition(
     tag = "tenders",
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being published"),
+        IfMatchHeader,
     ),
     responses((status = 200, description = "Published", body = TenderView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
@@ -536,21 +492,9 @@ pub async fn publish_tender(
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let done = transition(
-        &state,
-        &caller,
-        id.into_inner(),
-        if_match,
-        |t, now| {
-            rules::check_editable(t.status(now))?;
-            t.terms.check_publishable(now)?;
-            Ok(())
-        },
-        || Transition::Publish,
-    )
-    .await?;
-    let (view, version) = view(&state, done);
-    Ok(ok_with_etag(&view, version))
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    let read = state.write(move |tx| command::transition(tx, &ctx, id, if_match, |t| t.publish(ctx.now))).await?;
+    Ok(render(&state, read))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -569,7 +513,7 @@ pub struct CancelTender {
     request_body = CancelTender,
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being cancelled"),
+        IfMatchHeader,
     ),
     responses((status = 200, description = "Cancelled", body = TenderView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
@@ -583,17 +527,10 @@ pub async fn cancel_tender(
     body: Json<CancelTender>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = crate::text("reason", &body.into_inner().reason, 3, 2000)?;
-    let done = transition(
-        &state,
-        &caller,
-        id.into_inner(),
-        if_match,
-        |t, now| Ok(rules::check_cancellable(t.status(now))?),
-        move || Transition::Cancel { reason },
-    )
-    .await?;
-    let (view, version) = view(&state, done);
-    Ok(ok_with_etag(&view, version))
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    let read =
+        state.write(move |tx| command::transition(tx, &ctx, id, if_match, |t| t.cancel(reason, ctx.now))).await?;
+    Ok(render(&state, read))
 }
 
 /// What an amendment changes after publication: the description and the deadlines. Moving
@@ -608,7 +545,8 @@ pub async fn cancel_tender(
 pub struct AmendmentInput {
     #[schema(min_length = 3, max_length = 2000, pattern = "\\S")]
     pub reason: String,
-    /// A material amendment asks every provider who already applied to confirm.
+    /// A material amendment asks every provider who already applied to confirm by the
+    /// (new) submission deadline.
     #[serde(default)]
     pub material: bool,
     #[schema(max_length = 20000)]
@@ -630,24 +568,26 @@ pub struct AmendmentView {
     pub amended_at: DateTime<Utc>,
 }
 
-impl From<tender::Amendment> for AmendmentView {
-    fn from(a: tender::Amendment) -> Self {
-        Self { id: a.id, reason: a.reason, material: a.material, changes: a.changes, amended_at: a.amended_at }
+impl From<Amendment> for AmendmentView {
+    fn from(a: Amendment) -> Self {
+        Self { id: a.id.into(), reason: a.reason, material: a.material, changes: a.changes, amended_at: a.amended_at }
     }
 }
 
 /// Amend a published call
 ///
 /// Records what changed and why. The submission deadline may move later, never earlier; a
-/// material amendment marks submitted applications as needing their provider's confirmation.
+/// material amendment marks submitted applications as needing their provider's confirmation,
+/// due by the (new) submission deadline.
 #[utoipa::path(
     tag = "tenders",
     request_body = AmendmentInput,
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being amended"),
+        IfMatchHeader,
+        IdempotencyHeader,
     ),
-    responses((status = 201, description = "The amendment", body = AmendmentView), ActionErrors),
+    responses((status = 201, description = "The amendment", body = AmendmentView, headers(("Location" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/tenders/{id}/amendments")]
@@ -656,57 +596,45 @@ pub async fn amend_tender(
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
+    key: IdempotencyKey,
     body: Json<AmendmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    managed(&state, &caller, id).await?;
     let body = body.into_inner();
     let mut errors = Vec::new();
     let mut instant = |field: &str, value: &Option<String>| {
-        value.as_deref().and_then(|v| match parse_instant(v) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                errors.push(FieldError::new(field, e.to_string()));
-                None
-            }
-        })
+        value
+            .as_deref()
+            .and_then(|v| parse_instant(v).map_err(|e| errors.push(FieldError::new(field, e.to_string()))).ok())
     };
     let changes = AmendedTerms {
         description: body.description.clone(),
         submission_deadline: instant("submission_deadline", &body.submission_deadline),
         clarification_deadline: instant("clarification_deadline", &body.clarification_deadline),
     };
-    let reason = match crate::text("reason", &body.reason, 3, 2000) {
-        Ok(r) => r,
-        Err(ApiError::Validation(mut e)) => {
+    let reason = crate::text("reason", &body.reason, 3, 2000).map_err(|e| {
+        if let ApiError::Validation(mut e) = e {
             errors.append(&mut e);
-            String::new()
         }
-        Err(other) => return Err(other),
-    };
-    if !errors.is_empty() {
+    });
+    let (Ok(reason), true) = (reason, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
-    }
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let amendment = state
-        .write(move |conn| {
-            let current = tender::get(conn, id)?;
-            rules::check_open(current.status(now))?;
-            if let Some(d) = changes.submission_deadline {
-                rules::check_amended_deadline(current.terms.submission_deadline, d)?;
-            }
-            let expected = if_match.map_or(current.version, |m| m.expected(current.version));
-            Ok(tender::amend(conn, &actor, id, expected, &reason, body.material, &changes)?.1)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(AmendmentView::from(amendment)))
+    };
+    let ctx = state.context(&caller);
+    let material = body.material;
+    idempotency::run(&state, &caller, key, &format!("tenders/{id}/amendments"), &body, move |tx| {
+        let amendment = command::amend(tx, &ctx, id.into(), if_match, reason.clone(), material, changes.clone())?;
+        let location = format!("/api/v1/tenders/{id}/amendments");
+        Ok(Created::new(&AmendmentView::from(amendment), location, None))
+    })
+    .await
 }
 
 /// List a call's amendments
 #[utoipa::path(
     tag = "tenders",
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 200, description = "Amendments, oldest first", body = Vec<AmendmentView>), PublicErrors),
+    params(("id" = Uuid, Path, description = "The call's id"), PageQuery),
+    responses((status = 200, description = "Amendments, oldest first", body = Listing<AmendmentView>), PublicErrors),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/amendments")]
@@ -714,15 +642,15 @@ pub async fn list_amendments(
     state: web::Data<AppState>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    visible(&state, caller.0.as_ref(), id).await?;
-    let list = state.read(move |conn| Ok(tender::amendments(conn, id)?)).await?;
-    Ok(HttpResponse::Ok().json(list.into_iter().map(AmendmentView::from).collect::<Vec<_>>()))
+    let (actor, id, page) = (caller.actor(), id.into_inner().into(), page.page()?);
+    let paged = state.read(move |tx| command::amendments(tx, actor.as_ref(), id, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, AmendmentView::from)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GapView {
+pub struct LineGapView {
     #[schema(example = "019052")]
     pub municipality: String,
     #[schema(example = "educational")]
@@ -730,69 +658,78 @@ pub struct GapView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccreditationView {
-    pub id: Uuid,
-    pub provider_id: Uuid,
-    pub application_id: Uuid,
-    pub intervention: String,
+pub struct InterventionGapView {
+    #[schema(example = "019052")]
     pub municipality: String,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
-    #[schema(example = "active")]
-    pub status: String,
+    #[schema(example = "meals_delivery")]
+    pub intervention: String,
 }
 
-impl From<accreditation::Accreditation> for AccreditationView {
-    fn from(a: accreditation::Accreditation) -> Self {
+/// What no admitted provider covers, per product line and per intervention.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageView {
+    /// Municipality × product line pairs where no intervention of the line is admitted.
+    pub product_lines: Vec<LineGapView>,
+    /// Municipality × intervention pairs where the intervention is not admitted: a
+    /// municipality may have tele-assistance but no meals.
+    pub interventions: Vec<InterventionGapView>,
+}
+
+impl From<Coverage> for CoverageView {
+    fn from(c: Coverage) -> Self {
         Self {
-            id: a.id,
-            provider_id: a.provider_id,
-            application_id: a.application_id,
-            intervention: a.intervention,
-            municipality: a.municipality.into(),
-            valid_from: a.valid_from,
-            valid_to: a.valid_to,
-            status: a.status,
+            product_lines: c
+                .product_lines
+                .into_iter()
+                .map(|g| LineGapView { municipality: g.municipality.into(), product_line: g.product_line.into() })
+                .collect(),
+            interventions: c
+                .interventions
+                .into_iter()
+                .map(|g| InterventionGapView {
+                    municipality: g.municipality.into(),
+                    intervention: g.intervention.into(),
+                })
+                .collect(),
         }
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Conclusion {
+pub struct ConclusionView {
     pub tender: TenderView,
     /// The accreditations made from the admitted applications.
     pub accreditations: Vec<AccreditationView>,
     /// For a provider list: every municipality × product line no admitted provider covers.
-    pub uncovered: Vec<GapView>,
+    pub uncovered: Vec<LineGapView>,
+    /// For a provider list: every municipality × intervention no admitted provider covers.
+    pub uncovered_interventions: Vec<InterventionGapView>,
 }
 
-/// The municipality × product line pairs of a call that no admitted scope covers.
-fn gaps_of(conn: &mut ambito_persistence::DbConnection, t: &Tender) -> Result<Vec<GapView>, ApiError> {
-    let catalogue = catalogue::interventions(conn)?;
-    let line_of = |code: &str| catalogue.iter().find(|i| i.code == code).map(|i| i.product_line_code.as_str());
-    let mut lines: Vec<String> =
-        t.terms.interventions.iter().filter_map(|i| line_of(&i.code).map(str::to_owned)).collect();
-    lines.dedup();
-    let admitted: Vec<(String, IstatCode)> =
-        accreditation::admitted_scope(conn, t.id)?.into_iter().map(|(_, _, i, m)| (i, m)).collect();
-    Ok(coverage::gaps(&t.terms.municipalities, &lines, line_of, &admitted)
-        .into_iter()
-        .map(|g| GapView { municipality: g.municipality.into(), product_line: g.product_line })
-        .collect())
+/// The act (determina) that concludes a round and approves its admissions.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"act_number": "2024/57", "act_date": "2024-02-28"}))]
+pub struct ConcludeInput {
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub act_number: String,
+    pub act_date: NaiveDate,
 }
 
 /// Conclude a call
 ///
-/// After the deadline, once every application is decided: the admitted scope becomes
-/// accreditations for the call's validity period. For a provider list, the answer reports
-/// every municipality × product line left uncovered.
+/// After the deadline, once every application is decided: the admitted scope not on the list
+/// yet becomes accreditations until the end of the call's validity, by the act given (the
+/// determina, recorded with each accreditation). For a provider list, the answer reports every
+/// municipality × product line, and × intervention, left uncovered.
 #[utoipa::path(
     tag = "tenders",
+    request_body(content = Option<ConcludeInput>, description = "The concluding act; may be left out"),
     params(
         ("id" = Uuid, Path, description = "The call's id"),
-        ("If-Match" = Option<String>, Header, description = "When sent, the ETag of the version being concluded"),
+        IfMatchHeader,
     ),
-    responses((status = 200, description = "Concluded", body = Conclusion), ActionErrors),
+    responses((status = 200, description = "Concluded", body = ConclusionView), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/tenders/{id}/conclude")]
@@ -801,46 +738,36 @@ pub async fn conclude_tender(
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: Option<IfMatch>,
+    body: OptionalJson<ConcludeInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    managed(&state, &caller, id).await?;
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let (t, names, granted, uncovered) = state
-        .write(move |conn| {
-            let current = tender::get(conn, id)?;
-            rules::check_concludable(current.status(now))?;
-            let pending = application::statuses(conn, id)?
-                .into_iter()
-                .filter(|s| ambito_domain::application::is_pending(*s))
-                .count();
-            if pending > 0 {
-                return Err(ApiError::Conflict {
-                    code: "applications_pending",
-                    detail: format!("{pending} applications still await a decision"),
-                });
-            }
-            let expected = if_match.map_or(current.version, |m| m.expected(current.version));
-            let t = tender::transition(conn, &actor, id, expected, Transition::Conclude)?;
-            let granted = accreditation::grant(conn, &actor, id, t.terms.validity_from, t.terms.validity_to)?;
-            let uncovered = if t.terms.kind == TenderKind::ProviderList { gaps_of(conn, &t)? } else { Vec::new() };
-            let names = tender::authority_names(conn, &t)?;
-            Ok((t, names, granted, uncovered))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Conclusion {
-        tender: TenderView::new(t, names, now),
-        accreditations: granted.into_iter().map(Into::into).collect(),
-        uncovered,
-    }))
+    let act = match body.0 {
+        Some(input) => Some(Act { number: crate::text("act_number", &input.act_number, 1, 64)?, date: input.act_date }),
+        None => None,
+    };
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    let Conclusion { tender, accreditations, coverage } =
+        state.write(move |tx| command::conclude(tx, &ctx, id, if_match, act)).await?;
+    let coverage = CoverageView::from(coverage);
+    let version = tender.tender.version;
+    Ok(ok_with_etag(
+        &ConclusionView {
+            tender: TenderView::new(tender, state.clock.now()),
+            accreditations: accreditations.into_iter().map(|a| AccreditationView::new(a, None)).collect(),
+            uncovered: coverage.product_lines,
+            uncovered_interventions: coverage.interventions,
+        },
+        version,
+    ))
 }
 
 /// Coverage of a call
 ///
-/// Every municipality × product line of the call that no admitted application covers yet.
+/// Every municipality × product line, and every municipality × intervention, of a provider list
+/// that no admitted application covers yet.
 #[utoipa::path(
     tag = "tenders",
     params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 200, description = "The uncovered pairs", body = Vec<GapView>), PublicErrors),
+    responses((status = 200, description = "The uncovered pairs", body = CoverageView), PublicErrors),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/coverage")]
@@ -849,18 +776,18 @@ pub async fn tender_coverage(
     caller: MaybeCaller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (t, _) = visible(&state, caller.0.as_ref(), id.into_inner()).await?;
-    let gaps = state.read(move |conn| gaps_of(conn, &t)).await?;
-    Ok(HttpResponse::Ok().json(gaps))
+    let (actor, id) = (caller.actor(), id.into_inner().into());
+    let coverage = state.read(move |tx| command::coverage(tx, actor.as_ref(), id)).await?;
+    Ok(HttpResponse::Ok().json(CoverageView::from(coverage)))
 }
 
 /// Accreditations of a call
 ///
-/// Public once the call is concluded: who may deliver what, where, until when.
+/// Public once the call is: who may deliver what, where, until when, and where each stands now.
 #[utoipa::path(
     tag = "tenders",
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 200, description = "Accreditations", body = Vec<AccreditationView>), PublicErrors),
+    params(("id" = Uuid, Path, description = "The call's id"), PageQuery),
+    responses((status = 200, description = "Accreditations", body = Listing<AccreditationView>), PublicErrors),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/accreditations")]
@@ -868,11 +795,12 @@ pub async fn tender_accreditations(
     state: web::Data<AppState>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    visible(&state, caller.0.as_ref(), id).await?;
-    let list = state.read(move |conn| Ok(accreditation::of_tender(conn, id)?)).await?;
-    Ok(HttpResponse::Ok().json(list.into_iter().map(AccreditationView::from).collect::<Vec<_>>()))
+    let (actor, id, page, now) = (caller.actor(), id.into_inner().into(), page.page()?, state.clock.now());
+    let paged =
+        state.read(move |tx| crate::commands::accreditation::of_tender(tx, actor.as_ref(), id, &page, now)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, AccreditationView::from)))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -899,11 +827,20 @@ pub struct QuestionView {
     pub asked_at: DateTime<Utc>,
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
+    /// Increases with every answer; sent as the `ETag`.
+    pub version: i64,
 }
 
-impl From<tender::Question> for QuestionView {
-    fn from(q: tender::Question) -> Self {
-        Self { id: q.id, question: q.question, asked_at: q.asked_at, answer: q.answer, answered_at: q.answered_at }
+impl From<Question> for QuestionView {
+    fn from(q: Question) -> Self {
+        Self {
+            id: q.id.into(),
+            question: q.question,
+            asked_at: q.asked_at,
+            answer: q.answer,
+            answered_at: q.answered_at,
+            version: q.version,
+        }
     }
 }
 
@@ -913,8 +850,11 @@ impl From<tender::Question> for QuestionView {
 #[utoipa::path(
     tag = "tenders",
     request_body = QuestionInput,
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 201, description = "Asked", body = QuestionView), CreateErrors),
+    params(
+        ("id" = Uuid, Path, description = "The call's id"),
+        IdempotencyHeader,
+    ),
+    responses((status = 201, description = "Asked", body = QuestionView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
 #[post("/tenders/{id}/questions")]
@@ -922,19 +862,20 @@ pub async fn ask_question(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    key: IdempotencyKey,
     body: Json<QuestionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (t, _) = visible(&state, Some(&caller), id).await?;
-    if caller.role() != Role::ProviderMember {
-        return Err(ApiError::Forbidden);
-    }
-    let text = crate::text("question", &body.into_inner().question, 3, 4000)?;
-    let now = state.clock.now();
-    rules::check_question_allowed(t.status(now), t.terms.clarification_deadline, now)?;
-    let (actor, org) = (caller.actor.clone(), caller.organization_id());
-    let q = state.write(move |conn| Ok(tender::ask(conn, &actor, id, org, &text, now)?)).await?;
-    Ok(HttpResponse::Created().json(QuestionView::from(q)))
+    let body = body.into_inner();
+    let text = crate::text("question", &body.question, 3, 4000)?;
+    let ctx = state.context(&caller);
+    idempotency::run(&state, &caller, key, &format!("tenders/{id}/questions"), &body, move |tx| {
+        let q = command::ask(tx, &ctx, id.into(), text.clone())?;
+        let location = format!("/api/v1/tenders/{id}/questions/{}", q.id);
+        let version = q.version;
+        Ok(Created::new(&QuestionView::from(q), location, Some(version)))
+    })
+    .await
 }
 
 /// List a call's questions
@@ -943,8 +884,8 @@ pub async fn ask_question(
 /// ones, and a provider its own.
 #[utoipa::path(
     tag = "tenders",
-    params(("id" = Uuid, Path, description = "The call's id")),
-    responses((status = 200, description = "Questions, oldest first", body = Vec<QuestionView>), PublicErrors),
+    params(("id" = Uuid, Path, description = "The call's id"), PageQuery),
+    responses((status = 200, description = "Questions, oldest first", body = Listing<QuestionView>), PublicErrors),
     security((), ("bearer" = []))
 )]
 #[get("/tenders/{id}/questions")]
@@ -952,23 +893,48 @@ pub async fn list_questions(
     state: web::Data<AppState>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (t, _) = visible(&state, caller.0.as_ref(), id).await?;
-    let all = caller.0.as_ref().is_some_and(|c| c.is_admin() || t.is_issued_by(c.organization_id()));
-    let asker = caller.0.as_ref().map(Caller::organization_id);
-    let list = state.read(move |conn| Ok(tender::questions(conn, id, all, asker)?)).await?;
-    Ok(HttpResponse::Ok().json(list.into_iter().map(QuestionView::from).collect::<Vec<_>>()))
+    let (actor, id, page) = (caller.actor(), id.into_inner().into(), page.page()?);
+    let paged = state.read(move |tx| command::questions(tx, actor.as_ref(), id, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, QuestionView::from)))
+}
+
+/// Get a question
+///
+/// Once answered, public; before, for the issuing authorities' staff and whoever asked it.
+#[utoipa::path(
+    tag = "tenders",
+    params(("id" = Uuid, Path, description = "The call's id"), ("question_id" = Uuid, Path, description = "The question's id")),
+    responses((status = 200, description = "The question", body = QuestionView, headers(("ETag" = String))), PublicErrors),
+    security((), ("bearer" = []))
+)]
+#[get("/tenders/{id}/questions/{question_id}")]
+pub async fn get_question(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, question_id) = path.into_inner();
+    let actor = caller.actor();
+    let q = state.read(move |tx| command::question(tx, actor.as_ref(), id.into(), question_id.into())).await?;
+    let version = q.version;
+    Ok(ok_with_etag(&QuestionView::from(q), version))
 }
 
 /// Answer a question
 ///
-/// Staff of an issuing authority; the answer is published to everyone.
+/// Staff of an issuing authority; the answer is published to everyone. Answering again
+/// corrects the answer (send the question's `ETag` as `If-Match`).
 #[utoipa::path(
     tag = "tenders",
     request_body = AnswerInput,
-    params(("id" = Uuid, Path, description = "The call's id"), ("question_id" = Uuid, Path, description = "The question's id")),
-    responses((status = 200, description = "Answered", body = QuestionView), ActionErrors),
+    params(
+        ("id" = Uuid, Path, description = "The call's id"),
+        ("question_id" = Uuid, Path, description = "The question's id"),
+        IfMatchHeader,
+    ),
+    responses((status = 200, description = "Answered", body = QuestionView, headers(("ETag" = String))), ActionErrors),
     security(("bearer" = []))
 )]
 #[post("/tenders/{id}/questions/{question_id}/answer")]
@@ -976,20 +942,68 @@ pub async fn answer_question(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
+    if_match: Option<IfMatch>,
     body: Json<AnswerInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, question_id) = path.into_inner();
-    managed(&state, &caller, id).await?;
     let text = crate::text("answer", &body.into_inner().answer, 1, 8000)?;
-    let (actor, now) = (caller.actor.clone(), state.clock.now());
-    let q = state
-        .write(move |conn| {
-            let q = tender::question(conn, question_id)?;
-            if q.tender_id != id {
-                return Err(ApiError::NotFound);
+    let ctx = state.context(&caller);
+    let q = state.write(move |tx| command::answer(tx, &ctx, id.into(), question_id.into(), if_match, text)).await?;
+    let version = q.version;
+    Ok(ok_with_etag(&QuestionView::from(q), version))
+}
+
+/// A new round of a provider list: its submission window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"submission_deadline": "2025-02-14T12:00:00+01:00", "clarification_deadline": "2025-02-07T12:00:00+01:00"}))]
+pub struct ReopenInput {
+    #[schema(example = "2025-02-14T12:00:00+01:00", max_length = 40)]
+    pub submission_deadline: String,
+    #[schema(example = "2025-02-07T12:00:00+01:00", max_length = 40)]
+    pub clarification_deadline: String,
+}
+
+/// Reopen a provider list for a new round
+///
+/// Staff of an issuing authority, once the last round is concluded and within the list's
+/// validity: providers apply again, and those admitted join the same list, with the same
+/// validity end. Earlier accreditations are untouched.
+#[utoipa::path(
+    tag = "tenders",
+    request_body = ReopenInput,
+    params(
+        ("id" = Uuid, Path, description = "The call's id"),
+        IfMatchHeader,
+    ),
+    responses((status = 200, description = "Open for its new round", body = TenderView, headers(("ETag" = String))), ActionErrors),
+    security(("bearer" = []))
+)]
+#[post("/tenders/{id}/reopen")]
+pub async fn reopen_tender(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: Option<IfMatch>,
+    body: Json<ReopenInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let submission = parse_instant(&body.submission_deadline);
+    let clarification = parse_instant(&body.clarification_deadline);
+    let (submission, clarification) = match (submission, clarification) {
+        (Ok(s), Ok(c)) => (s, c),
+        (s, c) => {
+            let mut errors = Vec::new();
+            if let Err(e) = s {
+                errors.push(FieldError::new("submission_deadline", e.to_string()));
             }
-            Ok(tender::answer(conn, &actor, question_id, &text, now)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(QuestionView::from(q)))
+            if let Err(e) = c {
+                errors.push(FieldError::new("clarification_deadline", e.to_string()));
+            }
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let (ctx, id) = (state.context(&caller), id.into_inner().into());
+    let read = state.write(move |tx| command::reopen(tx, &ctx, id, if_match, submission, clarification)).await?;
+    Ok(render(&state, read))
 }

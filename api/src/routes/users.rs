@@ -2,7 +2,9 @@
 //! organization.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use ambito_domain::{EmailAddress, Invalid, Name, Password, Role};
+use ambito_domain::access::{self, RecordAction};
+use ambito_domain::{EmailAddress, Invalid, Name, OrganizationId, Password, Role};
+use ambito_persistence::DbConnection;
 use ambito_persistence::organization;
 use ambito_persistence::user::{self, NewUser, User, UserFilter, UserKind, UserPatch};
 use chrono::{DateTime, Utc};
@@ -11,11 +13,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Caller, random_secret};
-use crate::conditional::{IfMatch, ok_with_etag};
+use crate::conditional::{IfMatch, ok_with_etag, precondition};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::json::Json;
-use crate::openapi::{CreateErrors, ReadErrors, UpdateErrors};
+use crate::openapi::{CreateErrors, IdempotencyHeader, IfMatchRequired, ReadErrors, UpdateErrors};
 use crate::pagination::{Listing, PageQuery};
 use crate::{AppState, parse_field};
 
@@ -69,8 +71,8 @@ pub struct UserView {
 impl From<User> for UserView {
     fn from(u: User) -> Self {
         Self {
-            id: u.id,
-            organization_id: u.organization_id,
+            id: u.id.into(),
+            organization_id: u.organization_id.into(),
             kind: match u.kind {
                 UserKind::Person => UserKindView::Person,
                 UserKind::Service => UserKindView::Service,
@@ -172,7 +174,7 @@ pub async fn list_users(
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
-    let organization_id = if caller.is_admin() { query.organization_id } else { Some(caller.organization_id()) };
+    let organization_id = access::directory_scope(&caller.actor).or(query.organization_id.map(Into::into));
     let filter = UserFilter { organization_id };
     let paged = state.read(move |conn| Ok(user::list(conn, &filter, &page)?)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, UserView::from)))
@@ -184,7 +186,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     request_body = CreateUser,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "Created", body = UserView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -203,26 +205,25 @@ pub async fn create_user(
     let password = c.field("password", Password::parse(&body.password));
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
     let (email, name, password) = (email.expect("checked"), name.expect("checked"), password.expect("checked"));
-    let organization_id = body.organization_id;
+    let organization_id = body.organization_id.into();
     // The request is hashed for idempotency without the password in clear.
     let fingerprint = (&body.organization_id, &body.email, &body.display_name, crate::auth::token_hash(&body.password));
-    idempotency::run(&state, &caller, key, "users", &fingerprint, async {
-        let role = role_of(&state, organization_id).await?;
-        let hash = state.passwords.hash(password).await?;
-        let actor = caller.actor.clone();
-        let created = state
-            .write(move |conn| {
-                let new = NewUser {
-                    organization_id,
-                    kind: UserKind::Person,
-                    login: email.as_str(),
-                    display_name: &name,
-                    role,
-                    password_hash: &hash,
-                };
-                Ok(user::create(conn, &actor, &new)?)
-            })
-            .await?;
+    if let Some(replayed) = idempotency::earlier_answer(&state, &caller, &key, "users", &fingerprint).await? {
+        return Ok(replayed);
+    }
+    // Hashing is slow: done before the transaction, not inside it.
+    let hash = state.passwords.hash(password).await?;
+    let origin = caller.origin.clone();
+    idempotency::run(&state, &caller, key, "users", &fingerprint, move |tx| {
+        let new = NewUser {
+            organization_id,
+            kind: UserKind::Person,
+            login: email.as_str(),
+            display_name: &name,
+            role: role_of(tx, organization_id)?,
+            password_hash: &hash,
+        };
+        let created = user::create(tx, &origin, &new)?;
         let location = format!("/api/v1/users/{}", created.id);
         let version = created.version;
         Ok(Created::new(&UserView::from(created), location, Some(version)))
@@ -231,16 +232,13 @@ pub async fn create_user(
 }
 
 /// The role of members of an organization; an unknown organization is a field error.
-async fn role_of(state: &AppState, organization_id: Uuid) -> Result<Role, ApiError> {
-    let org = state
-        .read(move |conn| match organization::get(conn, organization_id) {
-            Err(ambito_persistence::StoreError::NotFound) => {
-                Err(ApiError::invalid_field("organization_id", "no such organization"))
-            }
-            other => Ok(other?),
-        })
-        .await?;
-    Ok(Role::for_organization(org.kind))
+fn role_of(tx: &mut DbConnection, organization_id: OrganizationId) -> Result<Role, ApiError> {
+    match organization::get(tx, organization_id) {
+        Err(ambito_persistence::StoreError::NotFound) => {
+            Err(ApiError::invalid_field("organization_id", "no such organization"))
+        }
+        other => Ok(Role::for_organization(other?.kind)),
+    }
 }
 
 /// Get a user
@@ -256,11 +254,9 @@ pub async fn get_user(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = id.into_inner().into();
     let found = state.read(move |conn| Ok(user::get(conn, id)?)).await?;
-    if !caller.sees(found.organization_id) {
-        return Err(ApiError::NotFound);
-    }
+    access::organization(&caller.actor, found.organization_id, RecordAction::Read).require()?;
     let version = found.version;
     Ok(ok_with_etag(&UserView::from(found), version))
 }
@@ -273,7 +269,7 @@ pub async fn get_user(
     request_body = UpdateUser,
     params(
         ("id" = Uuid, Path, description = "The user's id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        IfMatchRequired,
     ),
     responses((status = 200, description = "The updated user", body = UserView, headers(("ETag" = String))), UpdateErrors),
     security(("bearer" = []))
@@ -286,23 +282,21 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = id.into_inner().into();
     let found = state.read(move |conn| Ok(user::get(conn, id)?)).await?;
-    if !caller.sees(found.organization_id) {
-        return Err(ApiError::NotFound);
-    }
-    caller.require_admin()?;
+    access::organization(&caller.actor, found.organization_id, RecordAction::Administer).require()?;
     let mut c = ambito_domain::invalid::Collector::new();
     let patch = UserPatch {
         display_name: parse_field(&mut c, "display_name", body.display_name.as_deref(), Name::parse),
         active: body.active,
     };
     c.finish().map_err(|Invalid(e)| ApiError::Validation(e))?;
-    let actor = caller.actor.clone();
+    let origin = caller.origin.clone();
     let updated = state
         .write(move |conn| {
             let current = user::get(conn, id)?;
-            Ok(user::update(conn, &actor, id, if_match.expected(current.version), &patch)?)
+            precondition(Some(if_match), current.version)?;
+            Ok(user::update(conn, &origin, current, &patch)?)
         })
         .await?;
     let version = updated.version;
@@ -316,7 +310,7 @@ pub async fn update_user(
 #[utoipa::path(
     tag = "users",
     request_body = CreateServiceAccount,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request return the first result instead of creating twice: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "Created; the secret is in this answer only", body = ServiceAccountCreated, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -330,32 +324,34 @@ pub async fn create_service_account(
     caller.require_admin()?;
     let body = body.into_inner();
     let name = Name::parse(&body.name).map_err(|e| ApiError::invalid_field("name", e.to_string()))?;
-    let organization_id = body.organization_id;
-    idempotency::run(&state, &caller, key, "service-accounts", &body, async {
-        let role = role_of(&state, organization_id).await?;
+    let organization_id = body.organization_id.into();
+    if let Some(replayed) = idempotency::earlier_answer(&state, &caller, &key, "service-accounts", &body).await? {
+        return Ok(replayed);
+    }
+    let client_id = format!("svc-{}", Uuid::now_v7().simple());
+    let secret = random_secret(32);
+    let hash = state.passwords.hash(Password::parse(&secret).expect("a generated secret meets the policy")).await?;
+    let origin = caller.origin.clone();
+    idempotency::run(&state, &caller, key, "service-accounts", &body, move |tx| {
+        let role = role_of(tx, organization_id)?;
         if role == Role::Admin {
             return Err(ApiError::invalid_field("organization_id", "the platform has no service accounts"));
         }
-        let client_id = format!("svc-{}", Uuid::now_v7().simple());
-        let secret = random_secret(32);
-        let hash = state.passwords.hash(Password::parse(&secret).expect("a generated secret meets the policy")).await?;
-        let actor = caller.actor.clone();
-        let login = client_id.clone();
-        let created = state
-            .write(move |conn| {
-                let new = NewUser {
-                    organization_id,
-                    kind: UserKind::Service,
-                    login: &login,
-                    display_name: &name,
-                    role,
-                    password_hash: &hash,
-                };
-                Ok(user::create(conn, &actor, &new)?)
-            })
-            .await?;
+        let new = NewUser {
+            organization_id,
+            kind: UserKind::Service,
+            login: &client_id,
+            display_name: &name,
+            role,
+            password_hash: &hash,
+        };
+        let created = user::create(tx, &origin, &new)?;
         let location = format!("/api/v1/users/{}", created.id);
-        let mut view = ServiceAccountCreated { user: created.into(), client_id, client_secret: Some(secret) };
+        let mut view = ServiceAccountCreated {
+            user: created.into(),
+            client_id: client_id.clone(),
+            client_secret: Some(secret.clone()),
+        };
         let shown = Created::new(&view, location, None);
         view.client_secret = None;
         Ok(shown.replayed_as(&view))

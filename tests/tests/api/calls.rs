@@ -115,3 +115,15 @@ pub async fn attach(app: &TestApp, member: &str, application: &str, document_typ
 pub async fn submit(app: &TestApp, member: &str, application: &str) -> ambito_tests::Reply {
     app.post(&format!("/api/v1/applications/{application}/submit"), Some(member), json!(null)).await
 }
+
+/// Seed 000 published by ASC, with Coop Uno's complete application submitted: the call's id
+/// and the application's.
+pub async fn submitted_mediation(app: &TestApp, asc: &str, uno: &str) -> (String, String) {
+    let id = publish(app, asc, mediation_call(app).await).await;
+    let application =
+        apply(app, uno, &id, &[("mediation_health", "019036")], &["no_exclusion_grounds", "mediators_qualification"])
+            .await;
+    attach(app, uno, &application, "durc").await;
+    assert_eq!(submit(app, uno, &application).await.status, 200);
+    (id, application)
+}

@@ -4,7 +4,7 @@ use ambito_tests::{TestApp, demo, on_both_databases};
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::calls::{PDF, apply, attach, mediation_call, publish, submit};
+use crate::calls::{PDF, apply, attach, mediation_call, publish, submit, submitted_mediation};
 
 on_both_databases!(
     every_forbidden_transition_is_a_409_with_a_stable_code,
@@ -269,12 +269,7 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
     app.set_time("2022-05-02T09:00:00+02:00");
     let asc = app.token(demo::ASC).await;
     let uno = app.token(demo::COOP_UNO).await;
-    let id = publish(&app, &asc, mediation_call(&app).await).await;
-    let application =
-        apply(&app, &uno, &id, &[("mediation_health", "019036")], &["no_exclusion_grounds", "mediators_qualification"])
-            .await;
-    attach(&app, &uno, &application, "durc").await;
-    assert_eq!(submit(&app, &uno, &application).await.status, 200);
+    let (id, application) = submitted_mediation(&app, &asc, &uno).await;
 
     let amended = app
         .post(
@@ -289,7 +284,7 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
     let call = app.get(&format!("/api/v1/tenders/{id}"), None).await;
     assert_eq!(call.body["submission_deadline"], "2022-06-06T12:00:00+02:00");
     let history = app.get(&format!("/api/v1/tenders/{id}/amendments"), None).await;
-    assert_eq!(history.body[0]["reason"], "Proroga per consentire la più ampia partecipazione");
+    assert_eq!(history.body["items"][0]["reason"], "Proroga per consentire la più ampia partecipazione");
     let waiting = app.get(&format!("/api/v1/applications/{application}"), Some(&uno)).await;
     assert_eq!(waiting.body["needs_confirmation"], true);
 
@@ -340,7 +335,7 @@ async fn documents_are_checked_on_the_way_in_and_out(app: TestApp) {
     assert_eq!((too_big.status, too_big.problem_code()), (413, "payload_too_large"));
     let no_json = app.post(&path, Some(&uno), json!({"document_type": "durc"})).await;
     assert_eq!(no_json.status, 415);
-    assert_eq!(app.get(&path, Some(&uno)).await.body, json!([]), "nothing was stored");
+    assert_eq!(app.get(&path, Some(&uno)).await.body["items"], json!([]), "nothing was stored");
 
     let stored = app.upload(&path, &uno, "durc", "../../etc/durc.pdf", PDF).await;
     assert_eq!(stored.status, 201, "{stored:?}");
@@ -357,8 +352,9 @@ async fn documents_are_checked_on_the_way_in_and_out(app: TestApp) {
     let notice = app.upload(&format!("/api/v1/tenders/{id}/documents"), &asc, "notice", "avviso.pdf", PDF).await;
     assert_eq!(notice.status, 201, "{notice:?}");
     let listed = app.get(&format!("/api/v1/tenders/{id}/documents"), None).await;
-    assert_eq!(listed.body[0]["document_type"], "notice");
+    assert_eq!(listed.body["items"][0]["document_type"], "notice");
     let download = app.get(&format!("/api/v1/tenders/{id}/documents/{}", notice.id()), None).await;
     assert_eq!(download.status, 200);
-    assert_eq!(app.upload(&format!("/api/v1/tenders/{id}/documents"), &uno, "notice", "x.pdf", PDF).await.status, 403);
+    // The management of a call is its issuers': to anyone else it is not there.
+    assert_eq!(app.upload(&format!("/api/v1/tenders/{id}/documents"), &uno, "notice", "x.pdf", PDF).await.status, 404);
 }

@@ -47,7 +47,7 @@ async fn seed_000_the_joint_mediation_call_end_to_end(app: TestApp) {
         )
         .await;
     assert_eq!(asked.status, 201, "{asked:?}");
-    assert_eq!(app.get(&format!("/api/v1/tenders/{id}/questions"), None).await.body, json!([]));
+    assert_eq!(app.get(&format!("/api/v1/tenders/{id}/questions"), None).await.body["items"], json!([]));
     let answered = app
         .post(
             &format!("/api/v1/tenders/{id}/questions/{}/answer", asked.id()),
@@ -57,7 +57,7 @@ async fn seed_000_the_joint_mediation_call_end_to_end(app: TestApp) {
         .await;
     assert_eq!(answered.status, 200, "{answered:?}");
     let questions = app.get(&format!("/api/v1/tenders/{id}/questions"), None).await;
-    assert_eq!(questions.body[0]["answer"], "No, serve la qualifica.");
+    assert_eq!(questions.body["items"][0]["answer"], "No, serve la qualifica.");
     assert!(!questions.body.to_string().contains(&app.organization_of(&uno).await));
 
     // Coop Uno applies; submitting without the DURC names what is missing.
@@ -146,13 +146,13 @@ async fn seed_000_the_joint_mediation_call_end_to_end(app: TestApp) {
     );
     assert_eq!(concluded.body["uncovered"], json!([]), "an accreditation call reports no product-line gaps");
     let public = app.get(&format!("/api/v1/tenders/{id}/accreditations"), None).await;
-    assert_eq!(public.body.as_array().unwrap().len(), 1);
+    assert_eq!(public.body["items"].as_array().unwrap().len(), 1);
 
     // Every receipt stays on record, and the documents verify.
     let receipts = app.get(&format!("/api/v1/applications/{first}/receipts"), Some(&asc)).await;
-    assert_eq!(receipts.body[0]["protocol_number"], "2022/000001");
+    assert_eq!(receipts.body["items"][0]["protocol_number"], "2022/000001");
     let docs = app.get(&format!("/api/v1/applications/{first}/documents"), Some(&asc)).await;
-    let doc = &docs.body[0];
+    let doc = &docs.body["items"][0];
     let download =
         app.get(&format!("/api/v1/applications/{first}/documents/{}", doc["id"].as_str().unwrap()), Some(&asc)).await;
     assert_eq!(download.status, 200);
@@ -236,7 +236,8 @@ async fn seed_004_the_home_care_list_end_to_end(app: TestApp) {
     assert_eq!(concluded.status, 200, "{concluded:?}");
     assert_eq!(concluded.body["accreditations"].as_array().unwrap().len(), 6 + 3);
     let uncovered = concluded.body["uncovered"].as_array().unwrap();
-    assert_eq!(&coverage.body, &concluded.body["uncovered"]);
+    assert_eq!(&coverage.body["product_lines"], &concluded.body["uncovered"]);
+    assert_eq!(&coverage.body["interventions"], &concluded.body["uncovered_interventions"]);
     let has = |m: &str, line: &str| uncovered.contains(&json!({"municipality": m, "product_line": line}));
     // Covered: Casalmaggiore (all three lines), Gussola (educational, social care), Piadena
     // Drizzona (social care, additional).
@@ -245,4 +246,11 @@ async fn seed_004_the_home_care_list_end_to_end(app: TestApp) {
     assert!(has("019116", "educational") && !has("019116", "additional"));
     assert!(has("019009", "educational") && has("019009", "social_care") && has("019009", "additional"));
     assert_eq!(uncovered.len(), 19 * 3 - 3 - 2 - 2);
+    // Per intervention: Piadena Drizzona has meals and generic home care, nothing else.
+    let items = concluded.body["uncovered_interventions"].as_array().unwrap();
+    let lacks = |m: &str, i: &str| items.contains(&json!({"municipality": m, "intervention": i}));
+    assert!(!lacks("019116", "meals_delivery") && !lacks("019116", "home_care_generic"));
+    assert!(lacks("019116", "telecare") && lacks("019116", "home_care_professional"));
+    assert!(lacks("019021", "telecare") && !lacks("019021", "meals_delivery"), "meals but no tele-assistance");
+    assert_eq!(items.len(), 19 * 8 - 6 - 3);
 }

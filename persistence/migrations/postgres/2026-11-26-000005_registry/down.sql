@@ -1,0 +1,18 @@
+ALTER TABLE documents DROP CONSTRAINT documents_owner_type_check;
+ALTER TABLE documents ADD CONSTRAINT documents_owner_type_check CHECK (owner_type IN ('tender', 'application'));
+DROP TABLE patto_signatures;
+DROP TABLE patto_rates;
+DROP TABLE patto_scope;
+DROP TABLE patto_versions;
+DROP TABLE patti;
+DROP TABLE requirement_confirmations;
+DROP TABLE provider_certificates;
+DROP TABLE measures;
+DROP INDEX accreditations_tender;
+DROP INDEX accreditations_item;
+ALTER TABLE accreditations DROP COLUMN version;
+ALTER TABLE accreditations DROP COLUMN act_date;
+ALTER TABLE accreditations DROP COLUMN act_number;
+ALTER TABLE accreditations DROP COLUMN round;
+ALTER TABLE accreditations ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'revoked', 'lapsed'));
+DROP TABLE tender_rounds;

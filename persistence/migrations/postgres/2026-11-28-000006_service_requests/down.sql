@@ -1,0 +1,12 @@
+DROP TABLE voucher_choices;
+DROP TABLE vouchers;
+DROP TABLE service_request_suspensions;
+DROP TABLE service_request_integrations;
+DROP TABLE service_request_items;
+DROP TABLE service_request_closures;
+DROP TABLE service_request_assessments;
+DROP TABLE service_requests;
+DROP TABLE copayment_rules;
+DROP TABLE personal_data_access;
+DROP TABLE isee_records;
+DROP TABLE beneficiaries;

@@ -1,0 +1,9 @@
+DROP TABLE delivery_report_lines;
+DROP TABLE delivery_report_revisions;
+DROP TABLE delivery_reports;
+DROP TABLE mediation_endings;
+DROP TABLE mediation_confirmations;
+DROP TABLE mediation_offers;
+DROP TABLE mediation_request_details;
+DROP TABLE mediation_requests;
+DROP TABLE mediators;
