@@ -311,7 +311,15 @@ pub fn app(
         .app_data(routes)
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        // `/docs` is the address the log, the README and `--help` give; Swagger UI's relative
+        // links need the trailing slash, so `/docs` redirects there.
+        .service(web::redirect("/docs", "/docs/").permanent())
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", spec)
+                // A token pasted into Authorize survives a reload of the page.
+                .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+        )
         .default_service(web::to(fallback))
         .wrap(from_fn(request_id::middleware))
 }

@@ -38,6 +38,15 @@ async fn the_docs_and_the_served_spec_are_there(app: TestApp) {
     let docs = app.get("/docs/", None).await;
     assert_eq!(docs.status, 200);
     assert!(docs.body.as_str().unwrap().contains("swagger-ui"));
+    // `/docs`, as the log and the README give it, leads to the same page (the client follows
+    // the redirect, as a browser does).
+    let bare = app.get("/docs", None).await;
+    assert_eq!(bare.status, 200, "{bare:?}");
+    assert!(bare.body.as_str().unwrap().contains("swagger-ui"));
+    // A token pasted into Authorize is kept across reloads.
+    let init = app.get("/docs/swagger-initializer.js", None).await;
+    assert_eq!(init.status, 200, "{init:?}");
+    assert!(init.body.as_str().unwrap().contains(r#""persistAuthorization": true"#), "{init:?}");
     let spec = app.get("/openapi.json", None).await;
     assert_eq!(spec.status, 200);
     assert_eq!(spec.body["openapi"], "3.1.0");
