@@ -28,13 +28,26 @@ impl DbArgs {
 
     /// The URL without its password, fit for a log line.
     pub fn redacted_url(&self) -> String {
-        match self.database_url.split_once("://") {
-            Some((scheme, rest)) if rest.contains('@') => {
-                let (credentials, host) = rest.rsplit_once('@').expect("checked");
-                let user = credentials.split(':').next().unwrap_or("");
-                format!("{scheme}://{user}@{host}")
-            }
-            _ => self.database_url.clone(),
+        ambito_persistence::db::redacted(&self.database_url)
+    }
+
+    /// Refuses a `DATABASE_URL` of any other form than the two accepted, before anything is
+    /// opened: a typo (`postgre://`) must not quietly become a new, empty SQLite file.
+    pub fn check(&self) -> Result<(), String> {
+        let url = self.database_url.as_str();
+        let sqlite = url.strip_prefix("sqlite://");
+        let accepted = match sqlite {
+            Some(path) => !path.trim().is_empty(),
+            None => ["postgres://", "postgresql://"].iter().any(|p| url.len() > p.len() && url.starts_with(p)),
+        };
+        if accepted {
+            Ok(())
+        } else {
+            Err(format!(
+                "DATABASE_URL `{}` is not accepted: use sqlite://PATH (a SQLite file) or \
+                 postgres://USER:PASSWORD@HOST:PORT/DATABASE (postgresql:// also works)",
+                self.redacted_url()
+            ))
         }
     }
 }

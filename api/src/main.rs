@@ -9,6 +9,7 @@ use ambito_api::clock::SystemClock;
 use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
 use ambito_api::{AppState, demo};
 use ambito_domain::{EmailAddress, Name, Password, Role};
+use ambito_persistence::db::one_line;
 use ambito_persistence::user::{self, NewUser, UserKind};
 use ambito_persistence::{Backend, Db, Origin, organization};
 use clap::{Parser, Subcommand};
@@ -69,8 +70,9 @@ fn init_logging(format: LogFormat) {
 }
 
 fn open_db(args: &DbArgs) -> Result<Db, String> {
-    let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| e.to_string())?;
-    let applied = db.migrate().map_err(|e| e.to_string())?;
+    args.check()?;
+    let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| one_line(&e.to_string()))?;
+    let applied = db.migrate().map_err(|e| one_line(&e.to_string()))?;
     let location = match db.backend() {
         Backend::Sqlite => {
             let path = args.database_url.strip_prefix("sqlite://").unwrap_or(&args.database_url);
@@ -118,7 +120,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             return Err("AMBITO_JWT_SECRET is not set: give it at least 32 random bytes (or set AMBITO_DEMO=1 for a local demo)".into());
         }
     };
+    // Everything that can be checked without writing is checked first: a busy port or an
+    // unwritable directory is found before migrations or demo data touch the database.
+    args.db.check()?;
+    let listener =
+        std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    ambito_api::storage::DocumentStore::check_writable(&args.documents_dir)?;
     let db = open_db(&args.db)?;
+    if !args.demo {
+        let db = db.clone();
+        let has_admin = web::block(move || db.read(ambito_persistence::user::admin_exists))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| one_line(&e.to_string()))?;
+        if !has_admin {
+            tracing::warn!(
+                "no platform admin yet: the next step is `ambito create-admin --email you@example.org` \
+                 (its password from AMBITO_ADMIN_PASSWORD, or printed once)"
+            );
+        }
+    }
     if args.demo {
         tracing::warn!("DEMO MODE: demo data and accounts are loaded; not for production");
         let password = args.demo_password.clone();
@@ -141,9 +162,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
-    let server = server.bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-    tracing::info!("listening on http://{0}; Swagger UI at http://{0}/docs", args.bind);
-    server.run().await.map_err(|e| e.to_string())
+    // The address bound, which names the port when AMBITO_BIND asked for any (`:0`).
+    let address = listener.local_addr().map_or_else(|_| args.bind.clone(), |a| a.to_string());
+    let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    tracing::info!("listening on http://{address}; Swagger UI at http://{address}/docs");
+    let outcome = server.run().await.map_err(|e| e.to_string());
+    tracing::info!("server shut down");
+    outcome
 }
 
 fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) -> Result<(), String> {

@@ -28,6 +28,26 @@ impl DocumentStore {
         Ok(Self { inner: Arc::new(store) })
     }
 
+    /// Whether documents can be stored under `dir`, leaving nothing behind: the nearest existing
+    /// folder on its path must be a directory this process can create files in.
+    pub fn check_writable(dir: &std::path::Path) -> Result<(), String> {
+        let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        let refuse = |e: &dyn std::fmt::Display| {
+            format!("the documents directory {} is not writable (AMBITO_DOCUMENTS_DIR): {e}", shown.display())
+        };
+        let mut existing = shown.as_path();
+        while !existing.exists() {
+            existing = existing.parent().ok_or_else(|| refuse(&"no existing parent folder"))?;
+        }
+        if !existing.is_dir() {
+            return Err(refuse(&format!("{} is not a directory", existing.display())));
+        }
+        let probe = existing.join(format!(".ambito-write-check-{}", std::process::id()));
+        std::fs::File::create(&probe).map_err(|e| refuse(&e))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(())
+    }
+
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), ApiError> {
         self.inner.put(&Path::from(key), bytes.into()).await.map(|_| ()).map_err(|e| {
             tracing::error!(error = %e, "cannot store a document");

@@ -117,7 +117,9 @@ impl Default for PoolOptions {
 }
 
 impl Db {
-    /// Opens a pool; for SQLite, creates the file's folder first.
+    /// Opens a pool; for SQLite, creates the file's folder first. One connection is opened at
+    /// once, so that a database that cannot be reached (or a file that cannot be created) is one
+    /// clear error naming it, rather than the pool's retries.
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
         let backend = Backend::of_url(url);
         let target = match backend {
@@ -125,20 +127,38 @@ impl Db {
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
                 if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create the directory {}: {e}", absolute(dir)))
+                    })?;
                 }
                 path.to_owned()
             }
         };
+        let manager = Manager { backend, target };
+        let first = manager.connect().map_err(|e| {
+            StoreError::Unavailable(match backend {
+                Backend::Sqlite => format!(
+                    "cannot open the SQLite database {} (is its directory writable?): {}",
+                    absolute(Path::new(&manager.target)),
+                    one_line(&e.to_string())
+                ),
+                Backend::Postgres => {
+                    format!("cannot connect to PostgreSQL at {}: {}", redacted(url), one_line(&e.to_string()))
+                }
+            })
+        })?;
+        drop(first);
         let pool = Pool::builder()
             .max_size(options.max_size)
             // Connections open as needed: eight opening at once on a new SQLite file would race
             // to switch it to WAL, and some would fail ("database is locked") before retrying.
             .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
-            .build(Manager { backend, target })
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            // Failures reach the caller as errors (a 503, or the start-up's one line), so the
+            // pool's own log lines would only repeat them.
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
         Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
     }
 
@@ -154,6 +174,7 @@ impl Db {
     /// Applies pending migrations, then loads reference data that is still missing.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn()?;
+        tracing::info!("applying migrations");
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => run_migrations(c, SQLITE_MIGRATIONS)?,
             DbConnection::Postgresql(c) => {
@@ -164,7 +185,10 @@ impl Db {
                 applied?
             }
         };
-        crate::municipality::load_catalogue(&mut conn)?;
+        tracing::info!(applied = applied.len(), "migrations done");
+        tracing::info!("loading the ISTAT municipality catalogue");
+        let loaded = crate::municipality::load_catalogue(&mut conn)?;
+        tracing::info!(loaded, "catalogue ready");
         Ok(applied)
     }
 
@@ -194,6 +218,28 @@ impl Db {
     {
         let mut conn = self.conn()?;
         f(&mut conn)
+    }
+}
+
+/// A path as the operator would look for it: absolute when it can be made so.
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned()).display().to_string()
+}
+
+/// An error message on one line: drivers' messages (libpq's) span several.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A database URL without its password, fit for a log line.
+pub fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) if rest.contains('@') => {
+            let (credentials, host) = rest.rsplit_once('@').expect("checked");
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -39,7 +39,6 @@ pub(crate) fn load_catalogue(conn: &mut DbConnection) -> Result<usize, StoreErro
         }
         Ok(())
     })?;
-    tracing::info!(municipalities = rows.len(), "loaded the ISTAT municipality catalogue");
     Ok(rows.len())
 }
 

@@ -145,6 +145,16 @@ pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
     users::table.filter(users::id.eq(id.to_string())).first::<Row>(conn)?.into_user()
 }
 
+/// Whether any active platform admin exists: without one, nobody can create organizations.
+pub fn admin_exists(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let admins: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(admins > 0)
+}
+
 /// The user with this login and their password hash, if any.
 pub fn find_login(conn: &mut DbConnection, login: &str) -> Result<Option<(User, String)>, StoreError> {
     users::table.filter(users::login.eq(login)).first::<Row>(conn).optional()?.map(Row::into_parts).transpose()
