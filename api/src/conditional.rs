@@ -21,6 +21,31 @@ pub fn with_etag(mut builder: HttpResponseBuilder, version: i64) -> HttpResponse
     builder
 }
 
+/// A 200 answer whose `ETag` one of `if_none_match`'s tags names (or `*`) becomes 304 Not
+/// Modified, without a body, with its `ETag`: the client's copy is current (RFC 9110 13.1.2,
+/// compared weakly).
+pub fn not_modified_if_matching(
+    response: actix_web::dev::ServiceResponse,
+    if_none_match: &str,
+) -> actix_web::dev::ServiceResponse {
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let Some(current) = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(bare) else {
+        return response;
+    };
+    let matches = if_none_match.trim() == "*" || if_none_match.split(',').any(|tag| bare(tag) == current);
+    if !matches {
+        return response;
+    }
+    let (req, res) = response.into_parts();
+    let mut not_modified = HttpResponse::NotModified();
+    for name in [ETAG, actix_web::http::header::CACHE_CONTROL, actix_web::http::header::VARY] {
+        if let Some(value) = res.headers().get(&name) {
+            not_modified.insert_header((name, value.clone()));
+        }
+    }
+    actix_web::dev::ServiceResponse::new(req, not_modified.finish())
+}
+
 /// The version a change is conditional on, from `If-Match`.
 #[derive(Debug, Clone, Copy)]
 pub enum IfMatch {

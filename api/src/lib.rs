@@ -321,48 +321,125 @@ pub fn app(
                 .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
         )
         .default_service(web::to(fallback))
+        .wrap(from_fn(conventions))
         .wrap(from_fn(request_id::middleware))
 }
 
-/// The documented paths and their methods, to tell an unknown path (404) from a known path
-/// asked with a method it does not have (405).
-struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+/// The documented operations: their paths, methods and query parameters. It tells an unknown
+/// path (404) from a known path asked with a method it does not have (405), and a query
+/// parameter the operation does not take (400) from one it does.
+pub struct RouteTable(Vec<Route>);
+
+struct Route {
+    segments: Vec<String>,
+    /// Each method with the query parameters it takes.
+    methods: Vec<(String, Vec<String>)>,
+}
 
 impl RouteTable {
     fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
-        let mut table: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        let query = |op: &Operation| -> Vec<String> {
+            op.parameters
+                .iter()
+                .flatten()
+                .filter(|p| p.parameter_in == ParameterIn::Query)
+                .map(|p| p.name.clone())
+                .collect()
+        };
+        let mut table = Vec::new();
         for (path, item) in &spec.paths.paths {
             let segments = path.split('/').map(str::to_owned).collect();
             let methods = [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("DELETE", item.delete.is_some()),
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
             ]
             .into_iter()
-            .filter(|(_, present)| *present)
-            .map(|(m, _)| m.to_owned())
+            .filter_map(|(m, op)| op.as_ref().map(|op| (m.to_owned(), query(op))))
             .collect();
-            table.push((segments, methods));
+            table.push(Route { segments, methods });
         }
         Self(table)
     }
 
-    fn allowed(&self, path: &str) -> Option<String> {
+    fn matching<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Route> + 'a {
         let wanted: Vec<&str> = path.split('/').collect();
-        let mut methods: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(segments, _)| {
-                segments.len() == wanted.len()
-                    && segments.iter().zip(&wanted).all(|(s, w)| s == w || (s.starts_with('{') && !w.is_empty()))
-            })
-            .flat_map(|(_, m)| m.iter().map(String::as_str))
-            .collect();
+        self.0.iter().filter(move |route| {
+            route.segments.len() == wanted.len()
+                && route.segments.iter().zip(&wanted).all(|(s, w)| s == w || (s.starts_with('{') && !w.is_empty()))
+        })
+    }
+
+    fn allowed(&self, path: &str) -> Option<String> {
+        let mut methods: Vec<&str> =
+            self.matching(path).flat_map(|route| route.methods.iter().map(|(m, _)| m.as_str())).collect();
+        if methods.contains(&"GET") {
+            methods.push("HEAD");
+        }
         methods.sort_unstable();
         methods.dedup();
         (!methods.is_empty()).then(|| methods.join(", "))
+    }
+
+    /// The query parameters `method` on `path` takes; `None` when no documented operation is there.
+    fn query_parameters<'a>(&'a self, method: &str, path: &'a str) -> Option<Vec<&'a str>> {
+        let mut found = None::<Vec<&str>>;
+        for route in self.matching(path) {
+            for (m, params) in &route.methods {
+                if m == method {
+                    found.get_or_insert_with(Vec::new).extend(params.iter().map(String::as_str));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The conventions every operation keeps, in one place: `HEAD` answers as `GET` does (without
+/// the body); a query parameter the operation does not take is a 400 naming it; a `GET` whose
+/// `ETag` matches `If-None-Match` answers 304.
+async fn conventions(
+    mut req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    if req.method() == Method::HEAD {
+        // The connection still knows the request was HEAD, and sends no body.
+        req.head_mut().method = Method::GET;
+    }
+    let unknown = req.app_data::<web::Data<RouteTable>>().and_then(|table| {
+        let taken = table.query_parameters(req.method().as_str(), req.path())?;
+        let given = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).ok()?.into_inner();
+        let mut unknown: Vec<String> =
+            given.into_iter().map(|(name, _)| name).filter(|name| !taken.contains(&name.as_str())).collect();
+        unknown.dedup();
+        (!unknown.is_empty()).then_some((unknown, taken.join(", ")))
+    });
+    if let Some((unknown, taken)) = unknown {
+        let takes = if taken.is_empty() { "none".to_owned() } else { taken };
+        let error = ApiError::BadRequest {
+            code: "unknown_query_parameter",
+            detail: format!("unknown query parameter {}: this operation takes {takes}", unknown.join(", ")),
+            errors: unknown
+                .iter()
+                .map(|name| ambito_domain::FieldError::new(name, "not a parameter of this operation"))
+                .collect(),
+        };
+        return Ok(req.error_response(error));
+    }
+    let if_none_match = (req.method() == Method::GET)
+        .then(|| req.headers().get(actix_web::http::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()))
+        .flatten()
+        .map(str::to_owned);
+    let response = next.call(req).await?.map_into_boxed_body();
+    match if_none_match {
+        Some(tags) if response.status() == actix_web::http::StatusCode::OK => {
+            Ok(conditional::not_modified_if_matching(response, &tags))
+        }
+        _ => Ok(response),
     }
 }
 

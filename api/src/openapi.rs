@@ -97,6 +97,7 @@ impl Modify for BearerAuth {
 /// utoipa does not say of each shape.
 pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    conditional_reads(spec);
     let Some(components) = spec.components.as_mut() else { return };
     for schema in components.schemas.values_mut() {
         let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
@@ -105,6 +106,39 @@ pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
                 object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
             }
         }
+    }
+}
+
+/// Every read whose answer carries an `ETag` takes `If-None-Match` and may answer 304.
+fn conditional_reads(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    for item in spec.paths.paths.values_mut() {
+        let Some(get) = item.get.as_mut() else { continue };
+        let tagged =
+            matches!(get.responses.responses.get("200"), Some(RefOr::T(ok)) if ok.headers.contains_key("ETag"));
+        if !tagged {
+            continue;
+        }
+        get.parameters.get_or_insert_with(Vec::new).push(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .description(Some("The `ETag` of the copy the client holds: 304 without a body while it is current"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(200))))
+                .build(),
+        );
+        let etag = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some("The current version, the one the client holds"))
+            .build();
+        get.responses.responses.insert(
+            "304".into(),
+            ResponseBuilder::new()
+                .description("Not modified: the `ETag` in `If-None-Match` is still the current version")
+                .header("ETag", etag)
+                .build()
+                .into(),
+        );
     }
 }
 
@@ -124,7 +158,10 @@ fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
         .iter()
         .map(|status| {
             let description = match status {
-                400 => "Malformed request: bad JSON, wrong types, unknown fields, bad parameters (`code` says which)",
+                400 => {
+                    "Malformed request: bad JSON, wrong types, unknown fields, bad parameters, a query parameter \
+                     the operation does not take (`unknown_query_parameter`, naming it) (`code` says which)"
+                }
                 401 => "No valid access token, or wrong credentials",
                 403 => "The caller's role may not do this",
                 404 => "No such resource (or a parent in the path), or not visible to the caller",

@@ -152,7 +152,7 @@ async fn bad_paths_queries_routes_and_methods_are_4xx_problems(app: TestApp) {
         }
     }
     let reply = app.request(Method::DELETE, "/api/v1/organizations", None, &[], None).await;
-    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, POST"));
     // Every response carries a request id, and a well-formed one sent is echoed.
     let reply = app.request(Method::GET, "/health/live", None, &[("X-Request-Id", "trace-42")], None).await;
     assert_eq!(reply.header("x-request-id"), Some("trace-42"));

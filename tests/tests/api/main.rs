@@ -7,6 +7,7 @@ mod bad_input;
 mod calls;
 mod catalogue;
 mod concurrency;
+mod conventions;
 mod crash;
 mod delivery_reports;
 mod events;
