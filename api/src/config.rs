@@ -87,12 +87,26 @@ pub struct ServeArgs {
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "AMBITO_WORKERS")]
     pub workers: Option<usize>,
+    /// Web origins whose pages may call the API from a browser (CORS), separated by commas, such
+    /// as `https://portale.example.it`. None by default; in demo mode, the usual local
+    /// development servers (http://localhost:3000, :4200 and :5173, and on 127.0.0.1).
+    #[arg(long, env = "AMBITO_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
     /// `pretty` for people, `json` for log collectors; pretty in demo mode, JSON otherwise.
     #[arg(long, env = "AMBITO_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
 }
 
 impl ServeArgs {
+    /// The origins CORS allows: those configured, else the development ones in demo mode.
+    pub fn cors_origins(&self) -> Result<Vec<String>, String> {
+        match &self.cors_origins {
+            Some(list) => crate::cors::parse_origins(list),
+            None if self.demo => Ok(crate::cors::DEV_ORIGINS.iter().map(|o| (*o).to_owned()).collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub fn log_format(&self) -> LogFormat {
         self.log_format.unwrap_or(if self.demo { LogFormat::Pretty } else { LogFormat::Json })
     }

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod commands;
 pub mod conditional;
 pub mod config;
+pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod export;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
     pub documents: storage::DocumentStore,
+    /// The web origins whose pages may call the API (CORS); none by default.
+    pub cors_origins: Vec<String>,
     faults: Option<FaultHook>,
 }
 
@@ -66,8 +69,15 @@ impl AppState {
             passwords: Passwords::new(cores, Duration::from_millis(500)),
             clock,
             documents,
+            cors_origins: Vec::new(),
             faults: None,
         }
+    }
+
+    /// Allows pages of these origins to call the API from a browser.
+    pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
+        self.cors_origins = origins;
+        self
     }
 
     /// Calls `hook` at each fault point: for tests that kill the process there.
@@ -307,6 +317,7 @@ pub fn app(
         api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
     openapi::finish(&mut spec);
     let routes = web::Data::new(RouteTable::from_spec(&spec));
+    let cors = cors::middleware(&state.cors_origins);
     app.app_data(state)
         .app_data(routes)
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -322,6 +333,8 @@ pub fn app(
         )
         .default_service(web::to(fallback))
         .wrap(from_fn(conventions))
+        // Outside the conventions, so that a preflight is answered before routing.
+        .wrap(cors)
         .wrap(from_fn(request_id::middleware))
 }
 

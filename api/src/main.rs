@@ -123,6 +123,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Everything that can be checked without writing is checked first: a busy port or an
     // unwritable directory is found before migrations or demo data touch the database.
     args.db.check()?;
+    let cors_origins = args.cors_origins()?;
     let listener =
         std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     ambito_api::storage::DocumentStore::check_writable(&args.documents_dir)?;
@@ -157,7 +158,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
-    let state = web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock), documents));
+    if cors_origins.is_empty() {
+        tracing::info!("CORS: no web origin may call the API from a browser (set AMBITO_CORS_ORIGINS)");
+    } else {
+        tracing::info!(origins = %cors_origins.join(", "), "CORS: these web origins may call the API");
+    }
+    let state =
+        web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock), documents).with_cors_origins(cors_origins));
     let mut server = HttpServer::new(move || ambito_api::app(state.clone()));
     if let Some(workers) = args.workers {
         server = server.workers(workers);

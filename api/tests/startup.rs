@@ -80,6 +80,15 @@ fn a_database_url_of_another_form_is_refused_naming_the_accepted_ones() {
 }
 
 #[test]
+fn a_cors_origin_that_is_not_one_is_refused() {
+    let dir = Workdir::new();
+    let database = format!("sqlite://{}/data/ambito.db", dir.0.display());
+    let (line, _) = refused(&dir, &[("DATABASE_URL", &database), ("AMBITO_CORS_ORIGINS", "https://ok.example.it, *")]);
+    assert!(line.contains("AMBITO_CORS_ORIGINS") && line.contains("`*`"), "{line}");
+    assert_eq!(dir.entries(), Vec::<String>::new());
+}
+
+#[test]
 fn an_unreachable_postgresql_is_one_line_without_the_password() {
     let dir = Workdir::new();
     let (line, _) = refused(&dir, &[("DATABASE_URL", "postgres://ambito:s3cret@127.0.0.1:1/ambito")]);

@@ -86,6 +86,11 @@ pub fn captured_log() -> String {
 
 /// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with_cors(backend, Vec::new()).await
+}
+
+/// Starts the app on `backend`, letting pages of `cors_origins` call it from a browser.
+pub async fn spawn_with_cors(backend: Backend, cors_origins: Vec<String>) -> Option<TestApp> {
     capture_logs();
     let id = uuid::Uuid::now_v7().simple().to_string();
     let (url, sqlite_dir, pg_schema) = match backend {
@@ -109,7 +114,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         }
     };
     let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
-    let mut app = start(backend, &url, &documents_dir, None);
+    let mut app = start(backend, &url, &documents_dir, None, cors_origins);
     app.db.migrate().expect("migrations");
     app._documents = Some(TempDir(documents_dir));
     app._sqlite_dir = sqlite_dir;
@@ -124,10 +129,11 @@ fn start(
     url: &str,
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
+    cors_origins: Vec<String>,
 ) -> TestApp {
     let db = Db::connect(url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
     let clock = ManualClock::new(chrono::Utc::now());
-    let (port, server) = serve(db.clone(), Arc::new(clock.clone()), documents_dir, faults);
+    let (port, server) = serve(db.clone(), Arc::new(clock.clone()), documents_dir, faults, cors_origins);
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
@@ -150,10 +156,11 @@ pub fn serve(
     clock: Arc<dyn ambito_api::clock::Clock>,
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
+    cors_origins: Vec<String>,
 ) -> (u16, actix_web::dev::ServerHandle) {
     let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
     let documents = ambito_api::storage::DocumentStore::local(documents_dir).expect("document store");
-    let mut state = AppState::new(db, tokens, clock, documents);
+    let mut state = AppState::new(db, tokens, clock, documents).with_cors_origins(cors_origins);
     if let Some(hook) = faults {
         state = state.with_fault_hook(hook);
     }
@@ -175,7 +182,7 @@ impl TestApp {
     /// Another API process on the same database, as several API processes on one PostgreSQL
     /// database run in production (with a clock of its own, set to the same instant).
     pub fn another_process(&self) -> TestApp {
-        let other = start(self.backend, &self.url, &self.documents_dir, None);
+        let other = start(self.backend, &self.url, &self.documents_dir, None, Vec::new());
         other.clock.set(ambito_api::clock::Clock::now(&self.clock));
         other
     }

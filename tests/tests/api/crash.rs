@@ -38,7 +38,7 @@ fn child_server() {
             }
         });
         let (port, _server) =
-            ambito_tests::serve(db, Arc::new(SystemClock), std::path::Path::new(&documents), Some(hook));
+            ambito_tests::serve(db, Arc::new(SystemClock), std::path::Path::new(&documents), Some(hook), Vec::new());
         println!("PORT {port}");
         std::io::stdout().flush().expect("stdout");
         std::future::pending::<()>().await;

@@ -8,6 +8,7 @@ mod calls;
 mod catalogue;
 mod concurrency;
 mod conventions;
+mod cors;
 mod crash;
 mod delivery_reports;
 mod events;
