@@ -204,6 +204,7 @@ where
             .service(applications::create_application)
             .service(applications::record_application)
             .service(applications::list_applications)
+            .service(applications::list_all_applications)
             .service(applications::get_application)
             .service(applications::replace_application)
             .service(applications::upload_application_document)

@@ -289,6 +289,26 @@ pub fn application_scope(actor: &Actor, call: TenderFacts<'_>) -> Result<Applica
     }
 }
 
+/// Which applications a list across calls shows (`GET /applications`): a provider's own; the
+/// calls of a staff member's authority, as [`application_scope`] shows each; for an admin,
+/// every received one. Municipalities take part in no call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplicationsScope {
+    pub scope: ApplicationScope,
+    /// Only the calls this authority issues (alone or jointly).
+    pub issuer: Option<OrganizationId>,
+}
+
+pub fn applications_scope(actor: &Actor) -> Result<ApplicationsScope, Denied> {
+    let (scope, issuer) = match actor.role {
+        Role::Admin => (ApplicationScope::Received { recorded_drafts: false }, None),
+        Role::AuthorityStaff => (ApplicationScope::Received { recorded_drafts: true }, Some(actor.organization)),
+        Role::ProviderMember => (ApplicationScope::Provider(actor.organization), None),
+        Role::Municipality => return Err(Denied::Forbidden),
+    };
+    Ok(ApplicationsScope { scope, issuer })
+}
+
 pub fn application_readers(app: ApplicationFacts<'_>) -> Readers {
     let provider = (!app.recorded || app.received).then_some(app.provider);
     let issuers: &[OrganizationId] = if app.received || app.recorded { app.issuers } else { &[] };

@@ -329,15 +329,33 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
 }
 
 /// The applications of a call that `scope` shows, in creation order.
+/// Which applications a list holds, within the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// One call's only.
+    pub tender_id: Option<TenderId>,
+    /// Only calls this authority issues.
+    pub issuer: Option<OrganizationId>,
+    pub status: Option<ApplicationStatus>,
+}
+
 pub fn list(
     conn: &mut DbConnection,
-    tender_id: TenderId,
     scope: ApplicationScope,
-    status: Option<ApplicationStatus>,
+    filter: &ApplicationFilter,
     page: &Page,
 ) -> Result<Paged<Application>, StoreError> {
     let draft = ApplicationStatus::Draft.as_str();
-    let mut query = applications::table.filter(applications::tender_id.eq(tender_id.to_string())).into_boxed();
+    let mut query = applications::table.into_boxed();
+    if let Some(tender_id) = filter.tender_id {
+        query = query.filter(applications::tender_id.eq(tender_id.to_string()));
+    }
+    if let Some(issuer) = filter.issuer {
+        let issued = crate::schema::tender_authorities::table
+            .filter(crate::schema::tender_authorities::authority_id.eq(issuer.to_string()))
+            .select(crate::schema::tender_authorities::tender_id);
+        query = query.filter(applications::tender_id.eq_any(issued));
+    }
     match scope {
         ApplicationScope::Provider(p) => {
             let recorded = application_recordings::table.select(application_recordings::application_id);
@@ -351,7 +369,7 @@ pub fn list(
         }
         ApplicationScope::Received { recorded_drafts: false } => query = query.filter(applications::status.ne(draft)),
     }
-    if let Some(s) = status {
+    if let Some(s) = filter.status {
         query = query.filter(applications::status.eq(s.as_str()));
     }
     if let Some(after) = &page.after {

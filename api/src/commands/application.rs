@@ -93,7 +93,22 @@ pub fn list(
 ) -> Result<Paged<Application>, ApiError> {
     let tender = tenders::load(tx, tender_id)?;
     let scope = access::application_scope(actor, tender.facts())?;
-    Ok(applications::list(tx, tender_id, scope, status, page)?)
+    let filter = applications::ApplicationFilter { tender_id: Some(tender_id), issuer: None, status };
+    Ok(applications::list(tx, scope, &filter, page)?)
+}
+
+/// The applications the caller may see across calls: a provider's own, the calls' of a staff
+/// member's authority; the access policy scopes the query itself.
+pub fn list_all(
+    tx: &mut DbConnection,
+    actor: &Actor,
+    tender_id: Option<TenderId>,
+    status: Option<ApplicationStatus>,
+    page: &Page,
+) -> Result<Paged<Application>, ApiError> {
+    let scoped = access::applications_scope(actor)?;
+    let filter = applications::ApplicationFilter { tender_id, issuer: scoped.issuer, status };
+    Ok(applications::list(tx, scoped.scope, &filter, page)?)
 }
 
 /// A provider opens a draft application to an open call.

@@ -520,6 +520,41 @@ pub async fn list_applications(
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllApplicationsQuery {
+    /// Only applications in this status.
+    pub status: Option<ApplicationStatusView>,
+    /// Only applications to this call.
+    pub tender_id: Option<Uuid>,
+}
+
+/// List applications across calls
+///
+/// A provider's own applications to every call (its drafts included); for authority staff,
+/// the applications to their authority's calls once submitted (and those they are recording);
+/// for an admin, every submitted one. Municipalities take part in no call: 403. Ordered by
+/// creation, oldest first.
+#[utoipa::path(
+    tag = "applications",
+    params(PageQuery, AllApplicationsQuery),
+    responses((status = 200, description = "One page of applications", body = Listing<ApplicationView>), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/applications")]
+pub async fn list_all_applications(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+    query: web::Query<AllApplicationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (actor, page) = (caller.actor, page.page()?);
+    let status = query.status.map(Into::into);
+    let tender_id = query.tender_id.map(Into::into);
+    let paged = state.read(move |tx| command::list_all(tx, &actor, tender_id, status, &page)).await?;
+    Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
+}
+
 /// Get an application
 #[utoipa::path(
     tag = "applications",

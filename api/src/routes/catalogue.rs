@@ -214,23 +214,39 @@ pub async fn get_municipality(state: web::Data<AppState>, code: web::Path<String
 /// groups.
 #[utoipa::path(
     tag = "catalogue",
-    responses((status = 200, description = "The catalogue", body = Vec<ProductLineView>), PublicErrors),
+    params(PageQuery),
+    responses((status = 200, description = "One page of the catalogue, in its order", body = Listing<ProductLineView>), PublicErrors),
     security(())
 )]
 #[get("/product-lines")]
-pub async fn list_product_lines(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_product_lines(
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.page()?;
     let lines = state.read(|conn| Ok(catalogue::product_lines(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(lines.into_iter().map(ProductLineView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(Listing::from_paged(in_order(&page, lines), ProductLineView::from)))
+}
+
+/// One page of a list kept in its catalogue order: the cursor is the position.
+fn in_order<T>(page: &ambito_persistence::Page, items: Vec<T>) -> ambito_persistence::Paged<T> {
+    let numbered: Vec<(usize, T)> = items.into_iter().enumerate().collect();
+    page.of(numbered, |(position, _)| format!("{position:06}")).map(|(_, item)| item)
 }
 
 /// List interventions
 #[utoipa::path(
     tag = "catalogue",
-    responses((status = 200, description = "Every intervention", body = Vec<InterventionView>), PublicErrors),
+    params(PageQuery),
+    responses((status = 200, description = "One page of the interventions, by product line and position", body = Listing<InterventionView>), PublicErrors),
     security(())
 )]
 #[get("/interventions")]
-pub async fn list_interventions(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_interventions(
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.page()?;
     let list = state.read(|conn| Ok(catalogue::interventions(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(list.into_iter().map(InterventionView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(Listing::from_paged(in_order(&page, list), InterventionView::from)))
 }

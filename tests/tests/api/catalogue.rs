@@ -6,6 +6,8 @@ on_both_databases!(the_service_catalogue_holds_both_seed_calls, municipalities_f
 async fn the_service_catalogue_holds_both_seed_calls(app: TestApp) {
     let lines = app.get("/api/v1/product-lines", None).await;
     assert_eq!(lines.status, 200);
+    assert_eq!(lines.body["next_cursor"], serde_json::Value::Null);
+    let lines = ambito_tests::Reply { body: lines.body["items"].clone(), ..lines };
     let codes: Vec<&str> = lines.body.as_array().unwrap().iter().map(|l| l["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["educational", "social_care", "additional", "mediation"]);
     let count = |i: usize| lines.body[i]["interventions"].as_array().unwrap().len();
@@ -17,7 +19,26 @@ async fn the_service_catalogue_holds_both_seed_calls(app: TestApp) {
         lines.body[3]["interventions"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(mediation, ["mediation_social", "mediation_socio_health", "mediation_health", "mediation_school"]);
     let all = app.get("/api/v1/interventions", None).await;
+    let all = ambito_tests::Reply { body: all.body["items"].clone(), ..all };
     assert_eq!(all.body.as_array().unwrap().len(), 15);
+    // Both are paged as every list is, in catalogue order.
+    let first = app.get("/api/v1/interventions?limit=10", None).await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 10);
+    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_owned();
+    let rest = app.get(&format!("/api/v1/interventions?limit=10&cursor={cursor}"), None).await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(rest.body["next_cursor"], serde_json::Value::Null);
+    let codes: Vec<&serde_json::Value> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest.body["items"].as_array().unwrap())
+        .map(|i| &i["code"])
+        .collect();
+    assert_eq!(codes, all.body.as_array().unwrap().iter().map(|i| &i["code"]).collect::<Vec<_>>());
+    let lines_page = app.get("/api/v1/product-lines?limit=3", None).await;
+    assert_eq!(lines_page.body["items"].as_array().unwrap().len(), 3);
+    assert!(lines_page.body["next_cursor"].is_string());
     let home_care = all.body.as_array().unwrap().iter().find(|i| i["code"] == "home_care_professional").unwrap();
     assert_eq!(home_care["target_groups"], json!(["elderly", "disabled", "non_self_sufficient"]));
 }

@@ -235,6 +235,26 @@ async fn another_providers_application_is_404_everywhere(app: TestApp) {
     let ids: Vec<&str> = seen.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [theirs.as_str()]);
     assert_eq!(app.get(&format!("/api/v1/applications/{theirs}"), Some(&concass)).await.status, 200);
+
+    // Across calls: a provider lists its own, staff their calls', a municipality none.
+    let ids_of = |reply: &ambito_tests::Reply| -> Vec<String> {
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids_of(&app.get("/api/v1/applications", Some(&uno)).await), vec![mine.clone()]);
+    assert_eq!(
+        ids_of(&app.get(&format!("/api/v1/applications?tender_id={id}&status=draft"), Some(&uno)).await),
+        vec![mine.clone()]
+    );
+    assert!(ids_of(&app.get("/api/v1/applications?status=submitted", Some(&uno)).await).is_empty());
+    assert_eq!(ids_of(&app.get("/api/v1/applications", Some(&due)).await), vec![theirs.clone()]);
+    assert_eq!(ids_of(&app.get("/api/v1/applications", Some(&concass)).await), vec![theirs.clone()]);
+    assert_eq!(ids_of(&app.get("/api/v1/applications?status=submitted", Some(&asc)).await), vec![theirs.clone()]);
+    let other_call = "0190a6e4-0000-7000-8000-000000000000";
+    assert!(ids_of(&app.get(&format!("/api/v1/applications?tender_id={other_call}"), Some(&asc)).await).is_empty());
+    let page = app.get("/api/v1/applications?limit=1", Some(&asc)).await;
+    assert_eq!(page.body["next_cursor"], serde_json::Value::Null);
+    assert_eq!(app.get("/api/v1/applications", Some(&cremona)).await.status, 403);
 }
 
 async fn twenty_concurrent_submissions_get_twenty_consecutive_protocol_numbers(app: TestApp) {
