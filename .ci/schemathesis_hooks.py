@@ -44,7 +44,7 @@ UNFORESEEABLE_FIELD_ERRORS = [
     # The clock, and calendar dates (a pattern cannot tell 2022-02-30 from 2022-02-28).
     (r"^submission_deadline$", r"^must be in the future when the call is published$"),
     (r"^due_at$", r"^must be in the future$|^give either due_at or due_in_days$"),
-    (r"^(submission_deadline|clarification_deadline|due_at|received_at|from|until|to|as_of)$", r"^expected a date and time"),
+    (r"^(submission_deadline|clarification_deadline|due_at|received_at|from|until|to|as_of|deadline_from|deadline_to)$", r"^expected a date and time"),
     (r"^received_at$", r"^must not be in the future$"),
     # What publishing needs, whatever the draft held.
     (r"^(interventions|municipalities|requirements)$", r"^a call (accredits|covers|states) at least one"),

@@ -12,11 +12,13 @@ use crate::stored_date;
 use crate::{DbConnection, Page, Paged, StoreError, from_db, municipality, stored, to_db};
 use ambito_domain::access::{QuestionScope, TenderScope};
 use ambito_domain::tender::{
-    Amendment, Issuance, Question, Requirement, Round, Tender, TenderIntervention, TenderTerms,
+    Amendment, Issuance, Question, Requirement, Round, Tender, TenderIntervention, TenderKind, TenderState,
+    TenderStatus, TenderTerms,
 };
 use ambito_domain::{
     Cents, DistrictId, FieldError, Invalid, IstatCode, OrganizationId, OrganizationKind, QuestionId, TenderId,
 };
+use chrono::{DateTime, Utc};
 
 #[derive(Queryable)]
 struct Row {
@@ -417,7 +419,54 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
         .collect()
 }
 
-pub fn list(conn: &mut DbConnection, scope: TenderScope, page: &Page) -> Result<Paged<Tender>, StoreError> {
+/// Which calls a list holds, within the caller's scope, and in which order.
+#[derive(Debug, Clone, Default)]
+pub struct TenderFilter {
+    /// As a reader sees it: `closed` is a published call whose deadline has passed at `now`.
+    pub status: Option<(TenderStatus, DateTime<Utc>)>,
+    pub kind: Option<TenderKind>,
+    /// Calls this authority issues (alone or jointly).
+    pub authority: Option<OrganizationId>,
+    /// Calls covering this municipality.
+    pub municipality: Option<IstatCode>,
+    /// Submission deadline at or after.
+    pub deadline_from: Option<DateTime<Utc>>,
+    /// Submission deadline before.
+    pub deadline_to: Option<DateTime<Utc>>,
+    pub sort: TenderSort,
+}
+
+/// The order of a list of calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TenderSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// Soonest submission deadline first.
+    SubmissionDeadline,
+}
+
+/// The cursor of a list sorted by deadline: the deadline and the id of the last call seen.
+fn deadline_key(t: &Tender) -> String {
+    format!("{}|{}", to_db(t.terms.submission_deadline).format("%Y-%m-%dT%H:%M:%S%.6f"), t.id)
+}
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: TenderSort, cursor: &str) -> bool {
+    match sort {
+        TenderSort::Created => true,
+        TenderSort::SubmissionDeadline => cursor
+            .split_once('|')
+            .is_some_and(|(deadline, _)| NaiveDateTime::parse_from_str(deadline, "%Y-%m-%dT%H:%M:%S%.f").is_ok()),
+    }
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: TenderScope,
+    filter: &TenderFilter,
+    page: &Page,
+) -> Result<Paged<Tender>, StoreError> {
     let mut query = tenders::table.into_boxed();
     let public = tenders::published_at.is_not_null();
     match scope {
@@ -430,12 +479,66 @@ pub fn list(conn: &mut DbConnection, scope: TenderScope, page: &Page) -> Result<
         }
         TenderScope::Everything => {}
     }
-    if let Some(after) = &page.after {
-        query = query.filter(tenders::id.gt(after.clone()));
+    if let Some((status, now)) = filter.status {
+        let published = TenderState::Published.as_str();
+        query = match status {
+            TenderStatus::Draft => query.filter(tenders::state.eq(TenderState::Draft.as_str())),
+            TenderStatus::Published => {
+                query.filter(tenders::state.eq(published)).filter(tenders::submission_deadline.gt(to_db(now)))
+            }
+            TenderStatus::Closed => {
+                query.filter(tenders::state.eq(published)).filter(tenders::submission_deadline.le(to_db(now)))
+            }
+            TenderStatus::Concluded => query.filter(tenders::state.eq(TenderState::Concluded.as_str())),
+            TenderStatus::Cancelled => query.filter(tenders::state.eq(TenderState::Cancelled.as_str())),
+        };
     }
-    let rows: Vec<Row> = query.order(tenders::id.asc()).limit(page.fetch()).load(conn)?;
+    if let Some(kind) = filter.kind {
+        query = query.filter(tenders::kind.eq(kind.as_str()));
+    }
+    if let Some(authority) = filter.authority {
+        let issued = tender_authorities::table
+            .filter(tender_authorities::authority_id.eq(authority.to_string()))
+            .select(tender_authorities::tender_id);
+        query = query.filter(tenders::id.eq_any(issued));
+    }
+    if let Some(code) = &filter.municipality {
+        let covering = tender_municipalities::table
+            .filter(tender_municipalities::istat_code.eq(code.to_string()))
+            .select(tender_municipalities::tender_id);
+        query = query.filter(tenders::id.eq_any(covering));
+    }
+    if let Some(from) = filter.deadline_from {
+        query = query.filter(tenders::submission_deadline.ge(to_db(from)));
+    }
+    if let Some(to) = filter.deadline_to {
+        query = query.filter(tenders::submission_deadline.lt(to_db(to)));
+    }
+    let rows: Vec<Row> = match filter.sort {
+        TenderSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(tenders::id.gt(after.clone()));
+            }
+            query.order(tenders::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        TenderSort::SubmissionDeadline => {
+            if let Some((deadline, id)) = page.after.as_deref().and_then(|a| a.split_once('|')) {
+                let deadline = NaiveDateTime::parse_from_str(deadline, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map_err(|_| StoreError::Corrupt("a deadline cursor".into()))?;
+                query = query.filter(
+                    tenders::submission_deadline
+                        .gt(deadline)
+                        .or(tenders::submission_deadline.eq(deadline).and(tenders::id.gt(id.to_owned()))),
+                );
+            }
+            query.order((tenders::submission_deadline.asc(), tenders::id.asc())).limit(page.fetch()).load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |t| t.id.to_string()))
+    Ok(match filter.sort {
+        TenderSort::Created => page.finish(list, |t| t.id.to_string()),
+        TenderSort::SubmissionDeadline => page.finish(list, deadline_key),
+    })
 }
 
 /// Names of organizations, for showing who issues calls.

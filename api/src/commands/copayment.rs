@@ -71,7 +71,13 @@ pub fn tariff(
     item: &ScopeItem,
     day: NaiveDate,
 ) -> Result<Option<Tariff>, ApiError> {
-    let calls = tenders::list(tx, TenderScope::Authority(authority), &Page { after: None, limit: i64::MAX - 1 })?.items;
+    let calls = tenders::list(
+        tx,
+        TenderScope::Authority(authority),
+        &Default::default(),
+        &Page { after: None, limit: i64::MAX - 1 },
+    )?
+    .items;
     Ok(Tariff::from_calls(&calls, authority, item, day))
 }
 

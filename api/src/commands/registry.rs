@@ -123,7 +123,8 @@ fn matrix(
 /// published calls that cover it.
 pub fn district_matrix(tx: &mut DbConnection, id: DistrictId, at: DateTime<Utc>) -> Result<Vec<Cell>, ApiError> {
     let district = district::get(tx, id)?;
-    let calls = tenders::list(tx, TenderScope::Public, &Page { after: None, limit: i64::MAX - 1 })?.items;
+    let calls =
+        tenders::list(tx, TenderScope::Public, &Default::default(), &Page { after: None, limit: i64::MAX - 1 })?.items;
     let mut interventions: Vec<InterventionCode> = calls
         .iter()
         .filter(|t| t.terms.municipalities.iter().any(|m| district.municipalities.contains(m)))

@@ -52,8 +52,13 @@ pub fn get(tx: &mut DbConnection, actor: Option<&Actor>, id: TenderId) -> Result
     named(tx, tender)
 }
 
-pub fn list(tx: &mut DbConnection, actor: Option<&Actor>, page: &Page) -> Result<Paged<TenderRead>, ApiError> {
-    let paged = tenders::list(tx, access::tender_scope(actor), page)?;
+pub fn list(
+    tx: &mut DbConnection,
+    actor: Option<&Actor>,
+    filter: &tenders::TenderFilter,
+    page: &Page,
+) -> Result<Paged<TenderRead>, ApiError> {
+    let paged = tenders::list(tx, access::tender_scope(actor), filter, page)?;
     let ids: Vec<OrganizationId> = paged.items.iter().flat_map(|t| t.authorities.iter().copied()).collect();
     let names = tenders::organization_names(tx, &ids)?;
     Ok(paged.map(|tender| {

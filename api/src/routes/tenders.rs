@@ -13,7 +13,7 @@ use ambito_domain::tender::{
 use ambito_domain::{Cents, DocumentType, FieldError, InterventionCode, IstatCode, RequirementCode};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -29,6 +29,7 @@ use crate::openapi::{
 use crate::pagination::{Listing, PageQuery};
 use crate::routes::accreditations::{AccreditationView, ActView};
 use crate::routes::catalogue::UnitView;
+use ambito_persistence::tender as tenders;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -41,7 +42,7 @@ pub enum TenderKindView {
 
 /// Draft, published (open), closed (the deadline has passed: derived from the clock),
 /// concluded, or cancelled.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TenderStatusView {
     Draft,
@@ -49,6 +50,18 @@ pub enum TenderStatusView {
     Closed,
     Concluded,
     Cancelled,
+}
+
+impl From<TenderStatusView> for TenderStatus {
+    fn from(s: TenderStatusView) -> Self {
+        match s {
+            TenderStatusView::Draft => Self::Draft,
+            TenderStatusView::Published => Self::Published,
+            TenderStatusView::Closed => Self::Closed,
+            TenderStatusView::Concluded => Self::Concluded,
+            TenderStatusView::Cancelled => Self::Cancelled,
+        }
+    }
 }
 
 impl From<TenderStatus> for TenderStatusView {
@@ -375,12 +388,81 @@ fn render(state: &AppState, read: TenderRead) -> HttpResponse {
     ok_with_etag(&TenderView::new(read, state.clock.now()), version)
 }
 
+/// The order of a list of calls.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TenderSortView {
+    /// Oldest first, by creation (the default).
+    #[default]
+    Created,
+    /// Soonest submission deadline first.
+    SubmissionDeadline,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenderQuery {
+    /// Only calls in this status, as a reader sees it (`closed`: published, deadline passed).
+    pub status: Option<TenderStatusView>,
+    pub kind: Option<TenderKindView>,
+    /// Only calls this authority issues, alone or jointly.
+    pub authority_id: Option<Uuid>,
+    /// Only calls covering this municipality (ISTAT code).
+    #[param(pattern = "^[0-9]{6}$", example = "019036")]
+    pub municipality: Option<String>,
+    /// Only calls whose submission deadline is at or after this: an instant, or a day (its
+    /// start, Rome time).
+    #[param(example = "2022-05-01", max_length = 40)]
+    pub deadline_from: Option<String>,
+    /// Only calls whose submission deadline is before this: an instant, or a day (up to its
+    /// end, Rome time).
+    #[param(example = "2022-06-30", max_length = 40)]
+    pub deadline_to: Option<String>,
+    /// `created` (oldest first, the default) or `submission_deadline` (soonest first).
+    pub sort: Option<TenderSortView>,
+}
+
+impl TenderQuery {
+    fn filter(self, now: DateTime<Utc>) -> Result<tenders::TenderFilter, ApiError> {
+        let bad = |e: FieldError| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: format!("{}: {}", e.field, e.message),
+            errors: vec![e],
+        };
+        let municipality = self
+            .municipality
+            .as_deref()
+            .map(|code| IstatCode::parse(code).map_err(|e| bad(FieldError::new("municipality", e.to_string()))))
+            .transpose()?;
+        let instant = |field: &str, value: Option<&str>, ends: bool| {
+            value.map(|v| crate::routes::accreditations::instant_or_day(field, v, ends).map_err(bad)).transpose()
+        };
+        Ok(tenders::TenderFilter {
+            status: self.status.map(|s| (s.into(), now)),
+            kind: self.kind.map(|k| match k {
+                TenderKindView::Accreditation => TenderKind::Accreditation,
+                TenderKindView::ProviderList => TenderKind::ProviderList,
+            }),
+            authority: self.authority_id.map(Into::into),
+            municipality,
+            deadline_from: instant("deadline_from", self.deadline_from.as_deref(), false)?,
+            deadline_to: instant("deadline_to", self.deadline_to.as_deref(), true)?,
+            sort: match self.sort.unwrap_or_default() {
+                TenderSortView::Created => tenders::TenderSort::Created,
+                TenderSortView::SubmissionDeadline => tenders::TenderSort::SubmissionDeadline,
+            },
+        })
+    }
+}
+
 /// List calls
 ///
 /// Published calls, open or not, for everyone; authority staff also see their own drafts.
+/// Filter by status, kind, issuing authority, municipality and deadline range; `sort` orders
+/// them by creation (default) or by submission deadline.
 #[utoipa::path(
     tag = "tenders",
-    params(PageQuery),
+    params(PageQuery, TenderQuery),
     responses((status = 200, description = "One page of calls", body = Listing<TenderView>), PublicErrors),
     security((), ("bearer" = []))
 )]
@@ -389,10 +471,17 @@ pub async fn list_tenders(
     state: web::Data<AppState>,
     caller: MaybeCaller,
     page: web::Query<PageQuery>,
+    query: web::Query<TenderQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.page()?;
+    let filter = query.into_inner().filter(state.clock.now())?;
+    if let Some(cursor) = &page.after
+        && !tenders::valid_cursor(filter.sort, cursor)
+    {
+        return Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"));
+    }
     let actor = caller.actor();
-    let paged = state.read(move |tx| command::list(tx, actor.as_ref(), &page)).await?;
+    let paged = state.read(move |tx| command::list(tx, actor.as_ref(), &filter, &page)).await?;
     let now = state.clock.now();
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, |read| TenderView::new(read, now))))
 }

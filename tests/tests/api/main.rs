@@ -6,6 +6,7 @@ mod authorization;
 mod bad_input;
 mod calls;
 mod catalogue;
+mod collections;
 mod concurrency;
 mod conventions;
 mod cors;
