@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod request_id;
 pub mod routes;
 pub mod storage;
+pub mod time;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,6 +301,38 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts().1;
     openapi::finish(&mut spec);
     spec
+}
+
+/// The OpenAPI document as YAML (`ambito openapi`, `openapi.yaml`), with every date and instant
+/// quoted: YAML 1.1 readers (PyYAML, many generators) would read `2022-05-30` as a date.
+pub fn openapi_yaml() -> Result<String, String> {
+    let yaml = openapi().to_yaml().map_err(|e| e.to_string())?;
+    let mut quoted = String::with_capacity(yaml.len() + 1024);
+    for line in yaml.lines() {
+        let start = match line.find(": ") {
+            Some(i) => i + 2,
+            None => line.len() - line.trim_start().trim_start_matches("- ").len(),
+        };
+        let value = &line[start..];
+        let b = value.as_bytes();
+        let dated = b.len() >= 10
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[5..7].iter().all(u8::is_ascii_digit)
+            && b[7] == b'-'
+            && b[8..10].iter().all(u8::is_ascii_digit)
+            && !value.contains(['\'', '"', ' ', '#']);
+        if dated {
+            quoted.push_str(&line[..start]);
+            quoted.push('\'');
+            quoted.push_str(value);
+            quoted.push('\'');
+        } else {
+            quoted.push_str(line);
+        }
+        quoted.push('\n');
+    }
+    Ok(quoted)
 }
 
 /// The whole application, as each HTTP worker runs it.

@@ -244,7 +244,7 @@ async fn run(cli: Cli) -> ExitCode {
             init_logging(LogFormat::Pretty);
             create_admin(&db, &email, &name, password)
         }
-        Command::Openapi => ambito_api::openapi().to_yaml().map(|yaml| print!("{yaml}")).map_err(|e| e.to_string()),
+        Command::Openapi => ambito_api::openapi_yaml().map(|yaml| print!("{yaml}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

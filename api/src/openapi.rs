@@ -52,8 +52,9 @@ pub struct IfMatchRequired {
             `access_token`. Errors are `application/problem+json` with a stable `code`. Lists \
             are cursor-paginated. Changes need `If-Match` with the resource's `ETag`; creating \
             POSTs accept an `Idempotency-Key`.",
-        license(name = "EUPL-1.2")
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
+    servers((url = "/", description = "This server: the API is served under /api/v1, beside /docs and /openapi.json")),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
     tags(
@@ -98,6 +99,10 @@ impl Modify for BearerAuth {
 pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
     conditional_reads(spec);
+    list_items_by_reference(spec);
+    if let Some(description) = spec.info.description.as_mut() {
+        description.push_str(PROBLEM_CODES);
+    }
     let Some(components) = spec.components.as_mut() else { return };
     for schema in components.schemas.values_mut() {
         let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
@@ -108,6 +113,28 @@ pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// The problem codes, by status: what a generated client can switch on. Each operation lists the
+/// statuses it may answer; its 409s name the lifecycle rule in `code`.
+const PROBLEM_CODES: &str = "\n\n## Problem codes\n\n\
+| status | `code` | meaning |\n\
+|---|---|---|\n\
+| 400 | `invalid_body`, `invalid_query`, `invalid_path` | malformed JSON, wrong types, unknown fields; a bad query or path value |\n\
+| 400 | `unknown_query_parameter` | a query parameter the operation does not take (named in `errors`) |\n\
+| 400 | `invalid_cursor` | a `cursor` this API did not give out (or from another `sort`) |\n\
+| 401 | `unauthenticated`, `invalid_token`, `invalid_credentials`, `invalid_refresh_token`, `refresh_token_reused` | no or a bad token; wrong login |\n\
+| 403 | `forbidden` | the caller's role may not do this |\n\
+| 404 | `not_found` | no such resource, or not visible to the caller |\n\
+| 405 | `method_not_allowed` | see `Allow` |\n\
+| 409 | the rule's code: `tender_not_open`, `submission_deadline_passed`, `confirmation_pending`, `amendment_pending`, `provider_not_eligible`, `units_over_grant`, `already_confirmed`, `already_exists`, `beneficiary_exists`, `idempotency_key_in_flight`, ... | a lifecycle rule or stored data forbids it |\n\
+| 412 | `stale_version` | `If-Match` names an old version |\n\
+| 413 | `payload_too_large` | the body is too large |\n\
+| 415 | `unsupported_media_type` | not JSON (or multipart), or a document neither PDF nor .p7m |\n\
+| 422 | `validation_failed`, `idempotency_key_reused` | fields break a rule (per-field `errors`) |\n\
+| 428 | `if_match_required` | an update without `If-Match` |\n\
+| 429 | `login_locked`, `too_many_attempts`, `server_busy` | see `Retry-After` |\n\
+| 500 | `document_corrupted`, `internal_error` | a stored document no longer matches its hash; a bug |\n\
+| 503 | `service_unavailable` | the database is unavailable or busy |\n";
 
 /// Every read whose answer carries an `ETag` takes `If-None-Match` and may answer 304.
 fn conditional_reads(spec: &mut utoipa::openapi::OpenApi) {
@@ -142,15 +169,79 @@ fn conditional_reads(spec: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-fn problem(description: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/problem+json",
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-        )
-        .build()
-        .into()
+/// A problem answer, with an example of its own status when given.
+fn problem_with(description: &str, status: Option<u16>) -> RefOr<Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem")));
+    let content = match status.and_then(problem_example) {
+        Some(example) => content.example(Some(example)),
+        None => content,
+    };
+    ResponseBuilder::new().description(description).content("application/problem+json", content.build()).build().into()
+}
+
+/// A whole problem document as the API answers it with `status`: each status its own example.
+fn problem_example(status: u16) -> Option<serde_json::Value> {
+    let (title, code, detail, errors) = match status {
+        400 => (
+            "Bad Request",
+            "unknown_query_parameter",
+            "unknown query parameter colour: this operation takes limit, cursor",
+            Some(("colour", "not a parameter of this operation")),
+        ),
+        401 => ("Unauthorized", "unauthenticated", "send an access token: Authorization: Bearer <token>", None),
+        403 => ("Forbidden", "forbidden", "your role may not do this", None),
+        404 => ("Not Found", "not_found", "no such resource", None),
+        409 => (
+            "Conflict",
+            "submission_deadline_passed",
+            "the submission deadline passed at 2022-05-30T12:00:00+02:00",
+            None,
+        ),
+        412 => ("Precondition Failed", "stale_version", "the record was changed by someone else", None),
+        413 => ("Payload Too Large", "payload_too_large", "the body is larger than 2097152 bytes", None),
+        415 => ("Unsupported Media Type", "unsupported_media_type", "send application/json", None),
+        422 => (
+            "Unprocessable Entity",
+            "validation_failed",
+            "invalid fields: codice_fiscale (the check character does not match)",
+            Some(("codice_fiscale", "the check character does not match")),
+        ),
+        428 => ("Precondition Required", "if_match_required", "send If-Match with the resource's ETag", None),
+        429 => ("Too Many Requests", "login_locked", "too many failed logins: try again in 15 minutes", None),
+        500 => ("Internal Server Error", "document_corrupted", "the stored document no longer matches its hash", None),
+        503 => ("Service Unavailable", "service_unavailable", "the database is busy: try again shortly", None),
+        _ => return None,
+    };
+    let mut example = serde_json::json!({
+        "type": format!("urn:ambito:problem:{code}"),
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    });
+    if let Some((field, message)) = errors {
+        example["errors"] = serde_json::json!([{"field": field, "message": message}]);
+    }
+    Some(example)
+}
+
+/// Each list's items refer to their component instead of repeating it inline (utoipa inlines
+/// a generic's type parameter): generated clients get one type, not a copy per list.
+fn list_items_by_reference(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let Some(components) = spec.components.as_mut() else { return };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Listing_") else { continue };
+        let Some(RefOr::T(component)) = components.schemas.get(item).cloned() else { continue };
+        let Some(RefOr::T(Schema::Object(listing))) = components.schemas.get_mut(&name) else { continue };
+        let Some(RefOr::T(Schema::Array(array))) = listing.properties.get_mut("items") else { continue };
+        if let ArrayItems::RefOrSchema(inline) = &mut array.items
+            && matches!(inline.as_ref(), RefOr::T(schema) if *schema == component)
+        {
+            **inline = RefOr::Ref(Ref::from_schema_name(item));
+        }
+    }
 }
 
 fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
@@ -179,7 +270,7 @@ fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
                 503 => "The database is unavailable or busy: see `Retry-After`",
                 _ => "Error",
             };
-            (status.to_string(), problem(description))
+            (status.to_string(), problem_with(description, Some(*status)))
         })
         .collect()
 }
@@ -240,7 +331,7 @@ fn document_download(errors: &[u16]) -> BTreeMap<String, RefOr<Response>> {
         .build();
     let mut responses = problems(errors);
     responses.insert("200".into(), document.into());
-    responses.insert("500".into(), problem("The stored bytes no longer match their hash"));
+    responses.insert("500".into(), problem_with("The stored bytes no longer match their hash", Some(500)));
     responses
 }
 

@@ -6,8 +6,10 @@ use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateT
 use chrono_tz::Europe::Rome;
 
 /// An instant as Rome's clocks show it, with its offset (+01:00 or +02:00).
+/// An instant as every answer shows it: Rome's offset, at most microseconds.
 pub fn in_rome(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.with_timezone(&Rome).fixed_offset()
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6).with_timezone(&Rome).fixed_offset()
 }
 
 /// The instant Rome's clocks show as `local`. A time skipped by the spring change (02:00-03:00)

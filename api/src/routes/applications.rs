@@ -191,6 +191,7 @@ pub struct DecisionView {
     /// For an exclusion.
     pub reason: Option<ExclusionReasonView>,
     pub text: Option<String>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub decided_at: DateTime<Utc>,
     pub decided_by: Option<Uuid>,
 }
@@ -202,7 +203,9 @@ pub struct IntegrationRequestView {
     pub missing: String,
     #[schema(value_type = String, format = DateTime, example = "2022-06-10T12:00:00+02:00")]
     pub due_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub requested_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome_opt")]
     pub answered_at: Option<DateTime<Utc>>,
 }
 
@@ -234,7 +237,9 @@ pub struct ApplicationView {
     pub decision: Option<DecisionView>,
     pub integration_requests: Vec<IntegrationRequestView>,
     pub version: i64,
+    #[serde(serialize_with = "crate::time::rome")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -17,6 +17,7 @@ use crate::pagination::{Listing, PageQuery};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventView {
     pub id: Uuid,
+    #[serde(serialize_with = "crate::time::rome")]
     pub occurred_at: DateTime<Utc>,
     /// Absent for changes made by the service itself (demo data, the command line).
     pub actor_user_id: Option<Uuid>,
@@ -83,6 +84,7 @@ impl From<EntityTypeView> for SubjectKind {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    #[param(inline)]
     pub entity_type: Option<EntityTypeView>,
     #[param(max_length = 64)]
     pub entity_id: Option<String>,

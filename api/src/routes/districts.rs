@@ -29,7 +29,9 @@ pub struct DistrictView {
     #[schema(example = json!(["019009", "019021"]))]
     pub municipalities: Vec<String>,
     pub version: i64,
+    #[serde(serialize_with = "crate::time::rome")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub updated_at: DateTime<Utc>,
 }
 

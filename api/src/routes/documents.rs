@@ -74,6 +74,7 @@ pub struct DocumentView {
     pub size_bytes: i64,
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
+    #[serde(serialize_with = "crate::time::rome")]
     pub uploaded_at: DateTime<Utc>,
 }
 

@@ -51,6 +51,7 @@ pub struct EventView {
     pub subject: SubjectView,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    #[serde(serialize_with = "crate::time::rome")]
     pub occurred_at: DateTime<Utc>,
 }
 

@@ -39,7 +39,9 @@ pub struct OrganizationView {
     pub active: bool,
     /// Increases with every change; sent as the `ETag`.
     pub version: i64,
+    #[serde(serialize_with = "crate::time::rome")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub updated_at: DateTime<Utc>,
 }
 

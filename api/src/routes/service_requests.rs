@@ -648,6 +648,7 @@ pub struct IntegrationRequestInput {
 /// Staff of the responsible authority, before assessing: what is missing, by when.
 #[utoipa::path(
     tag = "service-requests",
+    operation_id = "request_integration_of_service_request",
     request_body = IntegrationRequestInput,
     params(("id" = Uuid, Path, description = "The request's id"), IfMatchHeader),
     responses((status = 200, description = "Asked", body = ServiceRequestView, headers(("ETag" = String))), ActionErrors),
@@ -685,6 +686,7 @@ pub struct IntegrationAnswerInput {
 /// The requesting municipality, possibly with a revised care plan.
 #[utoipa::path(
     tag = "service-requests",
+    operation_id = "answer_integration_of_service_request",
     request_body = IntegrationAnswerInput,
     params(("id" = Uuid, Path, description = "The request's id"), IfMatchHeader),
     responses((status = 200, description = "Answered", body = ServiceRequestView, headers(("ETag" = String))), ActionErrors),

@@ -292,13 +292,16 @@ pub struct TenderView {
     pub validity_from: NaiveDate,
     pub validity_to: NaiveDate,
     pub cancel_reason: Option<String>,
+    #[serde(serialize_with = "crate::time::rome_opt")]
     pub published_at: Option<DateTime<Utc>>,
     /// The current round: a provider list is filled in successive rounds.
     pub round: u32,
     /// Every round, the first first.
     pub rounds: Vec<RoundView>,
     pub version: i64,
+    #[serde(serialize_with = "crate::time::rome")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -419,6 +422,7 @@ pub struct TenderQuery {
     #[param(example = "2022-06-30", max_length = 40)]
     pub deadline_to: Option<String>,
     /// `created` (oldest first, the default) or `submission_deadline` (soonest first).
+    #[param(inline)]
     pub sort: Option<TenderSortView>,
 }
 
@@ -654,6 +658,7 @@ pub struct AmendmentView {
     /// Each changed field with its value `before` and `after`.
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
+    #[serde(serialize_with = "crate::time::rome")]
     pub amended_at: DateTime<Utc>,
 }
 
@@ -913,8 +918,10 @@ pub struct AnswerInput {
 pub struct QuestionView {
     pub id: Uuid,
     pub question: String,
+    #[serde(serialize_with = "crate::time::rome")]
     pub asked_at: DateTime<Utc>,
     pub answer: Option<String>,
+    #[serde(serialize_with = "crate::time::rome_opt")]
     pub answered_at: Option<DateTime<Utc>>,
     /// Increases with every answer; sent as the `ETag`.
     pub version: i64,

@@ -64,7 +64,9 @@ pub struct UserView {
     pub role: RoleView,
     pub active: bool,
     pub version: i64,
+    #[serde(serialize_with = "crate::time::rome")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rome")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -3,11 +3,15 @@
 
 use actix_web::http::Method;
 use ambito_tests::{TestApp, demo, on_both_databases};
+use serde_json::{Value, json};
+
+use crate::calls::{apply, attach, mediation_call, publish, submit};
 
 on_both_databases!(
     every_operation_refuses_a_query_parameter_it_does_not_take,
     head_answers_where_get_does,
     a_current_etag_in_if_none_match_is_answered_304,
+    every_instant_is_rome_time_with_at_most_microseconds,
 );
 
 /// Every documented operation, with its path's parameters filled in.
@@ -101,4 +105,74 @@ async fn a_current_etag_in_if_none_match_is_answered_304(app: TestApp) {
     // Without an ETag (a list), If-None-Match changes nothing.
     let list = app.request(Method::GET, "/api/v1/organizations", Some(&admin), &[("If-None-Match", "*")], None).await;
     assert_eq!(list.status, 200);
+}
+
+/// Every string in `value` that is an instant: Rome's offset, at most microseconds.
+fn check_instants(what: &str, value: &Value, seen: &mut usize) {
+    match value {
+        Value::String(s) if s.len() > 19 && s.as_bytes()[10] == b'T' && s[..4].bytes().all(|b| b.is_ascii_digit()) => {
+            *seen += 1;
+            assert!(s.ends_with("+01:00") || s.ends_with("+02:00"), "{what}: {s} is not in Rome time");
+            let fraction = s[19..s.len() - 6].trim_start_matches('.');
+            assert!(fraction.len() <= 6 && fraction.bytes().all(|b| b.is_ascii_digit()), "{what}: {s}");
+        }
+        Value::Array(items) => items.iter().for_each(|v| check_instants(what, v, seen)),
+        Value::Object(map) => {
+            // Audit snapshots, events' payloads and amendments' changes are records as stored
+            // (in UTC), not views.
+            for (key, v) in map {
+                if !matches!(key.as_str(), "before" | "after" | "changes" | "payload") {
+                    check_instants(what, v, seen);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn every_instant_is_rome_time_with_at_most_microseconds(app: TestApp) {
+    app.seed_demo();
+    // A clock with nanoseconds, as a real one has.
+    app.set_time("2022-05-02T09:00:00.123456789+02:00");
+    let admin = app.token(demo::ADMIN).await;
+    let asc = app.token(demo::ASC).await;
+    let uno = app.token(demo::COOP_UNO).await;
+    let tender = publish(&app, &asc, mediation_call(&app).await).await;
+    let question = app
+        .post(
+            &format!("/api/v1/tenders/{tender}/questions"),
+            Some(&uno),
+            json!({"question": "Quali titoli sono richiesti?"}),
+        )
+        .await;
+    let application = apply(
+        &app,
+        &uno,
+        &tender,
+        &[("mediation_health", "019036")],
+        &["no_exclusion_grounds", "mediators_qualification"],
+    )
+    .await;
+    attach(&app, &uno, &application, "durc").await;
+    let submitted = submit(&app, &uno, &application).await;
+    let mut replies = vec![("submission".to_owned(), submitted), ("question".to_owned(), question)];
+    for (path, token) in [
+        (format!("/api/v1/tenders/{tender}"), &asc),
+        ("/api/v1/tenders".to_owned(), &asc),
+        (format!("/api/v1/applications/{application}"), &uno),
+        (format!("/api/v1/applications/{application}/receipts"), &uno),
+        ("/api/v1/organizations".to_owned(), &admin),
+        ("/api/v1/users".to_owned(), &admin),
+        ("/api/v1/districts".to_owned(), &admin),
+        ("/api/v1/events".to_owned(), &admin),
+        ("/api/v1/audit-events".to_owned(), &admin),
+    ] {
+        replies.push((path.clone(), app.get(&path, Some(token)).await));
+    }
+    let mut seen = 0;
+    for (what, reply) in &replies {
+        assert!(reply.status < 300, "{what}: {reply:?}");
+        check_instants(what, &reply.body, &mut seen);
+    }
+    assert!(seen > 20, "only {seen} instants seen");
 }

@@ -6,13 +6,26 @@ on_both_databases!(the_docs_and_the_served_spec_are_there);
 /// `cargo run -q -- openapi > openapi.yaml`.
 #[test]
 fn openapi_yaml_matches_the_code() {
-    let generated = ambito_api::openapi().to_yaml().unwrap();
+    let generated = ambito_api::openapi_yaml().unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == generated,
         "openapi.yaml differs from the code: regenerate it with `cargo run -q -- openapi > openapi.yaml`"
     );
+}
+
+/// YAML 1.1 readers (PyYAML, many generators) read an unquoted `2022-05-30` as a date.
+#[test]
+fn dates_and_instants_in_openapi_yaml_are_quoted() {
+    let yaml = ambito_api::openapi_yaml().unwrap();
+    for line in yaml.lines() {
+        let value = line.split_once(": ").map_or_else(|| line.trim_start().trim_start_matches("- "), |(_, v)| v);
+        let b = value.as_bytes();
+        let dated = b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-';
+        assert!(!dated, "an unquoted date in openapi.yaml: {line}");
+    }
+    assert!(yaml.contains("example: '2024-06-30'"), "the examples are still there");
 }
 
 #[test]
