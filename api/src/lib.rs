@@ -13,6 +13,7 @@ pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
+pub mod request_limits;
 pub mod routes;
 pub mod storage;
 
@@ -94,7 +95,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.db.clone();
-        blocking(move || db.read(f)).await
+        within_deadline(blocking(move || db.read(f))).await
     }
 
     /// Runs `f` in one write transaction, on the blocking pool.
@@ -104,8 +105,22 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.db.clone();
-        blocking(move || db.write(f)).await
+        within_deadline(blocking(move || db.write(f))).await
     }
+}
+
+/// The longest a request waits for the database, pool and statements included, before it is
+/// told the service is unavailable. PostgreSQL's own `statement_timeout` is shorter, so this
+/// bounds what the server cannot: a database that stopped answering at all.
+pub const DB_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs database work with [`DB_DEADLINE`]; the work itself may still finish later (a write
+/// then commits as if its answer were lost, which an Idempotency-Key's retry finds).
+pub async fn within_deadline<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    tokio::time::timeout(DB_DEADLINE, work).await.unwrap_or_else(|_| {
+        tracing::warn!(seconds = DB_DEADLINE.as_secs(), "the database did not answer in time");
+        Err(ApiError::Unavailable)
+    })
 }
 
 /// Runs blocking work (diesel, argon2) off the actix workers, inside the request's span.
@@ -313,6 +328,7 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(fallback))
+        .wrap(from_fn(request_limits::middleware))
         .wrap(from_fn(request_id::middleware))
 }
 

@@ -95,8 +95,32 @@ impl Modify for BearerAuth {
 /// What the document says once the handlers' paths and schemas are in: the inputs that are one
 /// of several shapes (`kind`-tagged enums) refuse unknown fields like every other input, which
 /// utoipa does not say of each shape.
+///
+/// Every query string and JSON body is also read by the same checks before any handler
+/// (`query_string`, `json`): a NUL character in any text is a 422 naming it, and a query string
+/// over its limit a 414. Each operation taking either says so here, once for all.
 pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Operation { parameters, request_body, responses, .. } = operation;
+            let has_query = parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let mut add = |status: u16| {
+                responses.responses.entry(status.to_string()).or_insert_with(|| problem(describe(status)));
+            };
+            if has_query || request_body.is_some() {
+                add(422);
+            }
+            if has_query {
+                add(414);
+            }
+            if request_body.is_some() {
+                add(408);
+            }
+        }
+    }
     let Some(components) = spec.components.as_mut() else { return };
     for schema in components.schemas.values_mut() {
         let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
@@ -119,32 +143,32 @@ fn problem(description: &str) -> RefOr<Response> {
         .into()
 }
 
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed request: bad JSON, wrong types, unknown fields, bad parameters (`code` says which)",
+        401 => "No valid access token, or wrong credentials",
+        403 => "The caller's role may not do this",
+        404 => "No such resource (or a parent in the path), or not visible to the caller",
+        409 => "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight",
+        412 => "`If-Match` names a version that is no longer current",
+        408 => "The request body stopped arriving before it was whole",
+        413 => "The request body is too large",
+        414 => "The query string is too long",
+        415 => {
+            "The request body is not application/json (multipart/form-data for uploads), or the document is neither PDF nor .p7m"
+        }
+        422 => {
+            "Some fields break a rule (per-field `errors`; no text may hold a NUL character), or an Idempotency-Key reused for another request"
+        }
+        428 => "The change needs an `If-Match` header",
+        429 => "Too many attempts: see `Retry-After`",
+        503 => "The database is unavailable or busy: see `Retry-After`",
+        _ => "Error",
+    }
+}
+
 fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
-    statuses
-        .iter()
-        .map(|status| {
-            let description = match status {
-                400 => "Malformed request: bad JSON, wrong types, unknown fields, bad parameters (`code` says which)",
-                401 => "No valid access token, or wrong credentials",
-                403 => "The caller's role may not do this",
-                404 => "No such resource (or a parent in the path), or not visible to the caller",
-                409 => {
-                    "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight"
-                }
-                412 => "`If-Match` names a version that is no longer current",
-                413 => "The request body is too large",
-                415 => "The request body is not application/json (multipart/form-data for uploads), or the document is neither PDF nor .p7m",
-                422 => {
-                    "Some fields break a rule (per-field `errors`), or an Idempotency-Key reused for another request"
-                }
-                428 => "The change needs an `If-Match` header",
-                429 => "Too many attempts: see `Retry-After`",
-                503 => "The database is unavailable or busy: see `Retry-After`",
-                _ => "Error",
-            };
-            (status.to_string(), problem(description))
-        })
-        .collect()
+    statuses.iter().map(|status| (status.to_string(), problem(describe(*status)))).collect()
 }
 
 macro_rules! error_set {

@@ -61,9 +61,13 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.target)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                // A statement that waits or runs longer than this is cancelled and answered 503,
+                // well within the API's own deadline for the database.
+                conn.batch_execute("SET statement_timeout = '8s'").map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
             Backend::Sqlite => {
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
@@ -182,9 +186,13 @@ impl Db {
         write_transaction(&mut conn, f)
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database takes a write: one that answers reads but cannot write (a full or
+    /// read-only disk, a read-only server) is not ready to serve.
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn()?.batch_execute("SELECT 1").map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.write(|conn| {
+            conn.batch_execute("UPDATE health_probe SET checked_at = CURRENT_TIMESTAMP WHERE id = 1")
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
     }
 
     /// Runs `f` with a connection, outside any explicit transaction.

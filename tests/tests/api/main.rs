@@ -20,3 +20,4 @@ mod received;
 mod registry;
 mod service_requests;
 mod spec;
+mod unavailable;
