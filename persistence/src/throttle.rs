@@ -113,12 +113,19 @@ pub fn reset(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The key's state, for tests and operators: failures counted in the window and the lock's end.
-pub fn state(conn: &mut DbConnection, key: &str) -> Result<Option<(i32, Option<DateTime<Utc>>)>, StoreError> {
+/// A key's state, for tests and operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyState {
+    /// Attempts counted in the current window.
+    pub failures: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+pub fn state(conn: &mut DbConnection, key: &str) -> Result<Option<KeyState>, StoreError> {
     let row: Option<(i32, Option<chrono::NaiveDateTime>)> = login_throttle::table
         .find(key)
         .select((login_throttle::failures, login_throttle::locked_until))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(failures, until)| (failures, until.map(from_db))))
+    Ok(row.map(|(failures, until)| KeyState { failures, locked_until: until.map(from_db) }))
 }

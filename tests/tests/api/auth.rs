@@ -279,7 +279,7 @@ async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
     let busy = seen.get(&(429, "server_busy".to_owned())).copied().unwrap_or(0);
     assert_eq!((checked_and_refused, locked + busy), (4, 46), "{seen:?}");
     let state = app.db.read(|c| throttle::state(c, &format!("login:{}", demo::CONCASS))).unwrap();
-    assert!(state.is_some_and(|(_, until)| until.is_some()), "the account is locked: {state:?}");
+    assert!(state.is_some_and(|s| s.locked_until.is_some()), "the account is locked: {state:?}");
     assert_eq!(app.login(demo::CONCASS, DEMO_PASSWORD).await.status, 429);
 }
 
