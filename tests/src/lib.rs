@@ -84,8 +84,20 @@ pub fn captured_log() -> String {
     String::from_utf8_lossy(&LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
 }
 
+/// How a test configures the app, beyond what every test gets.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Serve `GET /metrics` with this bearer token.
+    pub metrics_token: Option<String>,
+}
+
 /// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, Options::default()).await
+}
+
+/// [`spawn`], configured by `options`.
+pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
     capture_logs();
     let id = uuid::Uuid::now_v7().simple().to_string();
     let (url, sqlite_dir, pg_schema) = match backend {
@@ -109,7 +121,7 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
         }
     };
     let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
-    let mut app = start(backend, &url, &documents_dir, None);
+    let mut app = start(backend, &url, &documents_dir, None, &options);
     app.db.migrate().expect("migrations");
     app._documents = Some(TempDir(documents_dir));
     app._sqlite_dir = sqlite_dir;
@@ -124,10 +136,11 @@ fn start(
     url: &str,
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
+    options: &Options,
 ) -> TestApp {
     let db = Db::connect(url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
     let clock = ManualClock::new(chrono::Utc::now());
-    let (port, server) = serve(db.clone(), Arc::new(clock.clone()), documents_dir, faults);
+    let (port, server) = serve_with(db.clone(), Arc::new(clock.clone()), documents_dir, faults, options);
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
@@ -151,11 +164,25 @@ pub fn serve(
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
 ) -> (u16, actix_web::dev::ServerHandle) {
+    serve_with(db, clock, documents_dir, faults, &Options::default())
+}
+
+/// [`serve`], configured by `options`.
+pub fn serve_with(
+    db: Db,
+    clock: Arc<dyn ambito_api::clock::Clock>,
+    documents_dir: &std::path::Path,
+    faults: Option<ambito_api::FaultHook>,
+    options: &Options,
+) -> (u16, actix_web::dev::ServerHandle) {
     let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
     let documents = ambito_api::storage::DocumentStore::local(documents_dir).expect("document store");
     let mut state = AppState::new(db, tokens, clock, documents);
     if let Some(hook) = faults {
         state = state.with_fault_hook(hook);
+    }
+    if let Some(token) = &options.metrics_token {
+        state = state.with_metrics_token(token);
     }
     let state = web::Data::new(state);
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -175,7 +202,7 @@ impl TestApp {
     /// Another API process on the same database, as several API processes on one PostgreSQL
     /// database run in production (with a clock of its own, set to the same instant).
     pub fn another_process(&self) -> TestApp {
-        let other = start(self.backend, &self.url, &self.documents_dir, None);
+        let other = start(self.backend, &self.url, &self.documents_dir, None, &Options::default());
         other.clock.set(ambito_api::clock::Clock::now(&self.clock));
         other
     }

@@ -13,6 +13,7 @@ mod events;
 mod lifecycle;
 mod matrix;
 mod mediation;
+mod metrics;
 mod organizations;
 mod patti;
 mod procedure;
