@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// network); without a token unless `AMBITO_METRICS_TOKEN` is set.
     #[arg(long, env = "AMBITO_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// The prefix of every OCDS `ocid` (`ocds-` and six characters, as registered with the
+    /// Open Contracting Partnership); the default is for development only.
+    #[arg(long, env = "AMBITO_OCDS_PREFIX", default_value = ambito_domain::ocds::DEVELOPMENT_PREFIX)]
+    pub ocds_prefix: String,
     /// Seconds that a graceful stop (SIGTERM, SIGINT) waits for requests in flight and
     /// deliveries under way before it exits anyway.
     #[arg(long, env = "AMBITO_SHUTDOWN_TIMEOUT", default_value_t = 30)]

@@ -56,6 +56,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub documents: storage::DocumentStore,
     pub metrics: Arc<metrics::Metrics>,
+    /// The prefix of every OCDS `ocid` (`AMBITO_OCDS_PREFIX`).
+    pub ocds_prefix: String,
     /// Whether the API's own address serves `GET /metrics` (a token is configured).
     metrics_on_api: bool,
     faults: Option<FaultHook>,
@@ -72,8 +74,15 @@ impl AppState {
             documents,
             metrics: Arc::new(metrics::Metrics::new(None)),
             metrics_on_api: false,
+            ocds_prefix: ambito_domain::ocds::DEVELOPMENT_PREFIX.to_owned(),
             faults: None,
         }
+    }
+
+    /// Publishes OCDS under this `ocid` prefix.
+    pub fn with_ocds_prefix(mut self, prefix: &str) -> Self {
+        self.ocds_prefix = prefix.to_owned();
+        self
     }
 
     /// Serves `GET /metrics` on the API's address, to callers with this bearer token.
@@ -291,7 +300,10 @@ where
             .service(delivery_reports::contest_report)
             .service(delivery_reports::correct_report)
             .service(delivery_reports::validate_report)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(ocds::tender_releases)
+            .service(ocds::tender_record)
+            .service(ocds::call_off_releases),
     )
     .service(health::live)
     .service(health::ready)

@@ -136,7 +136,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
-    let mut state = AppState::new(db, tokens, Arc::new(SystemClock), documents);
+    let mut state = AppState::new(db, tokens, Arc::new(SystemClock), documents).with_ocds_prefix(&args.ocds_prefix);
     match &args.metrics_token {
         Some(token) if token.len() < 16 => {
             return Err("AMBITO_METRICS_TOKEN is too short: use at least 16 random characters".into());

@@ -286,7 +286,11 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status: response.status().as_u16(), headers: response.headers().clone(), body }
+        let status = response.status().as_u16();
+        if status == 200 && path.contains("/ocds") {
+            ocds::saw(path, &body);
+        }
+        Reply { status, headers: response.headers().clone(), body }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -388,6 +392,83 @@ pub fn numeric_code(n: u64) -> String {
     let digits: Vec<u8> = body.bytes().map(|c| c - b'0').collect();
     let check = ambito_domain::partita_iva::luhn_check_digit(&digits);
     format!("{body}{check}")
+}
+
+/// OCDS 1.1.5: every package the suite reads is checked against the standard's schemas.
+pub mod ocds {
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+
+    const RELEASE_SCHEMA: &str = include_str!("../data/ocds/release-schema.json");
+    const PACKAGE_SCHEMA: &str = include_str!("../data/ocds/release-package-schema.json");
+    /// Where to save each package read (for `.ci/run`'s libcoveocds check).
+    pub const SAVE_DIR_VAR: &str = "AMBITO_TEST_OCDS_DIR";
+
+    fn draft4(schema: &Value) -> jsonschema::Validator {
+        jsonschema::options().with_draft(jsonschema::Draft::Draft4).build(schema).expect("a valid schema")
+    }
+
+    fn release_validator() -> &'static jsonschema::Validator {
+        static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+        V.get_or_init(|| draft4(&serde_json::from_str(RELEASE_SCHEMA).expect("the release schema")))
+    }
+
+    /// The package schema with its releases left to the release schema, checked apart (it
+    /// names the release schema by its URL, which tests do not fetch).
+    fn envelope_validator() -> &'static jsonschema::Validator {
+        static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+        V.get_or_init(|| {
+            let mut schema: Value = serde_json::from_str(PACKAGE_SCHEMA).expect("the package schema");
+            schema["properties"]["releases"]["items"] = serde_json::json!({"type": "object"});
+            draft4(&schema)
+        })
+    }
+
+    fn errors(validator: &jsonschema::Validator, value: &Value, what: &str) -> Vec<String> {
+        validator.iter_errors(value).map(|e| format!("{what}: {} at {}", e, e.instance_path())).collect()
+    }
+
+    fn check_release(release: &Value, what: &str, problems: &mut Vec<String>) {
+        problems.extend(errors(release_validator(), release, what));
+    }
+
+    /// Panics with every schema error of a release package or record package.
+    pub fn validate(package: &Value) {
+        let mut problems = Vec::new();
+        if let Some(records) = package.get("records") {
+            for key in ["uri", "version", "publishedDate", "publisher"] {
+                if package.get(key).is_none() {
+                    problems.push(format!("record package: no {key}"));
+                }
+            }
+            for (i, record) in records.as_array().expect("records is an array").iter().enumerate() {
+                let ocid = record["ocid"].as_str().expect("a record's ocid");
+                for (j, release) in record["releases"].as_array().expect("a record's releases").iter().enumerate() {
+                    assert_eq!(release["ocid"].as_str(), Some(ocid), "a record's releases share its ocid");
+                    check_release(release, &format!("records[{i}].releases[{j}]"), &mut problems);
+                }
+                check_release(&record["compiledRelease"], &format!("records[{i}].compiledRelease"), &mut problems);
+            }
+        } else {
+            problems.extend(errors(envelope_validator(), package, "package"));
+            for (i, release) in package["releases"].as_array().into_iter().flatten().enumerate() {
+                check_release(release, &format!("releases[{i}]"), &mut problems);
+            }
+        }
+        assert!(problems.is_empty(), "not OCDS 1.1.5:\n{}\n{package:#}", problems.join("\n"));
+    }
+
+    /// Validates a package the suite read, and saves it when asked.
+    pub fn saw(path: &str, package: &Value) {
+        validate(package);
+        if let Ok(dir) = std::env::var(SAVE_DIR_VAR) {
+            let _ = std::fs::create_dir_all(&dir);
+            let name = path.trim_start_matches('/').replace(['/', '?', '&', '='], "_");
+            let file = std::path::Path::new(&dir).join(format!("{name}-{}.json", uuid::Uuid::now_v7().simple()));
+            std::fs::write(file, serde_json::to_vec_pretty(package).expect("JSON")).expect("save the package");
+        }
+    }
 }
 
 /// Runs each named async test function on SQLite and on PostgreSQL.

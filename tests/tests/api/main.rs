@@ -14,6 +14,7 @@ mod lifecycle;
 mod matrix;
 mod mediation;
 mod metrics;
+mod ocds;
 mod organizations;
 mod patti;
 mod procedure;
