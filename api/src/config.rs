@@ -89,8 +89,8 @@ pub struct ServeArgs {
     /// Open Contracting Partnership); the default is for development only.
     #[arg(long, env = "AMBITO_OCDS_PREFIX", default_value = ambito_domain::ocds::DEVELOPMENT_PREFIX)]
     pub ocds_prefix: String,
-    /// Seconds that a graceful stop (SIGTERM, SIGINT) waits for requests in flight and
-    /// deliveries under way before it exits anyway.
+    /// Seconds that a graceful stop (SIGTERM, SIGINT) waits for requests in flight before it
+    /// exits anyway.
     #[arg(long, env = "AMBITO_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
 }

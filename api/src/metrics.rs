@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route template and status with their durations, the
-//! database pool, throttled logins, the event outbox and outbound deliveries.
+//! database pool, throttled logins and the event outbox. (Webhook and e-mail deliveries, once
+//! they exist, add their failures here.)
 //!
 //! `GET /metrics` answers the Prometheus text format. It is served on the API's own address
 //! when `AMBITO_METRICS_TOKEN` is set (and then asks for that bearer token), and on an address
@@ -14,8 +15,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 use sha2::{Digest, Sha256};
 
@@ -40,12 +40,6 @@ pub struct Metrics {
     pool_timeouts: IntGauge,
     outbox_head: IntGauge,
     outbox_head_age: Gauge,
-    /// Events each consumer (webhooks, e-mail notices) has still to handle.
-    pub outbox_lag: IntGaugeVec,
-    /// Outbound deliveries that failed, by channel (`webhook`, `email`).
-    pub delivery_failures: IntCounterVec,
-    /// Outbound deliveries that succeeded, by channel.
-    pub deliveries: IntCounterVec,
     /// Token that `GET /metrics` asks for, stored hashed; none: no token asked.
     token: Option<[u8; 32]>,
     scrapes: IntCounter,
@@ -96,26 +90,7 @@ impl Metrics {
         let outbox_head = gauge("ambito_outbox_last_seq", "Sequence number of the newest event in the outbox");
         let outbox_head_age =
             Gauge::new("ambito_outbox_last_event_age_seconds", "Age of the newest event").expect("a valid metric");
-        let outbox_lag = IntGaugeVec::new(
-            Opts::new("ambito_outbox_lag_events", "Events of the outbox a consumer has not handled yet"),
-            &["consumer"],
-        )
-        .expect("a valid metric");
-        let delivery_failures = IntCounterVec::new(
-            Opts::new("ambito_delivery_failures_total", "Outbound deliveries that failed (each attempt), by channel"),
-            &["channel"],
-        )
-        .expect("a valid metric");
-        let deliveries = IntCounterVec::new(
-            Opts::new("ambito_deliveries_total", "Outbound deliveries that succeeded, by channel"),
-            &["channel"],
-        )
-        .expect("a valid metric");
         let scrapes = IntCounter::new("ambito_metrics_scrapes_total", "Scrapes of /metrics").expect("a valid metric");
-        for channel in ["webhook", "email"] {
-            delivery_failures.with_label_values(&[channel]);
-            deliveries.with_label_values(&[channel]);
-        }
         for reason in ["login_locked", "too_many_attempts", "server_busy"] {
             logins_throttled.with_label_values(&[reason]);
         }
@@ -131,9 +106,6 @@ impl Metrics {
             Box::new(pool_timeouts.clone()),
             Box::new(outbox_head.clone()),
             Box::new(outbox_head_age.clone()),
-            Box::new(outbox_lag.clone()),
-            Box::new(delivery_failures.clone()),
-            Box::new(deliveries.clone()),
             Box::new(scrapes.clone()),
         ];
         for c in collectors {
@@ -152,9 +124,6 @@ impl Metrics {
             pool_timeouts,
             outbox_head,
             outbox_head_age,
-            outbox_lag,
-            delivery_failures,
-            deliveries,
             token: token.map(hash),
             scrapes,
         }
