@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
@@ -55,6 +56,11 @@ pub struct AppState {
     pub passwords: Passwords,
     pub clock: Arc<dyn Clock>,
     pub documents: storage::DocumentStore,
+    pub metrics: Arc<metrics::Metrics>,
+    /// The prefix of every OCDS `ocid` (`AMBITO_OCDS_PREFIX`).
+    pub ocds_prefix: String,
+    /// Whether the API's own address serves `GET /metrics` (a token is configured).
+    metrics_on_api: bool,
     faults: Option<FaultHook>,
 }
 
@@ -67,8 +73,24 @@ impl AppState {
             passwords: Passwords::new(cores, Duration::from_millis(500)),
             clock,
             documents,
+            metrics: Arc::new(metrics::Metrics::new(None)),
+            metrics_on_api: false,
+            ocds_prefix: ambito_domain::ocds::DEVELOPMENT_PREFIX.to_owned(),
             faults: None,
         }
+    }
+
+    /// Publishes OCDS under this `ocid` prefix.
+    pub fn with_ocds_prefix(mut self, prefix: &str) -> Self {
+        self.ocds_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Serves `GET /metrics` on the API's address, to callers with this bearer token.
+    pub fn with_metrics_token(mut self, token: &str) -> Self {
+        self.metrics = Arc::new(metrics::Metrics::new(Some(token)));
+        self.metrics_on_api = true;
+        self
     }
 
     /// Calls `hook` at each fault point: for tests that kill the process there.
@@ -293,7 +315,10 @@ where
             .service(delivery_reports::contest_report)
             .service(delivery_reports::correct_report)
             .service(delivery_reports::validate_report)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(ocds::tender_releases)
+            .service(ocds::tender_record)
+            .service(ocds::call_off_releases),
     )
     .service(health::live)
     .service(health::ready)
@@ -322,6 +347,8 @@ pub fn app(
         api_routes(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
     openapi::finish(&mut spec);
     let routes = web::Data::new(RouteTable::from_spec(&spec));
+    // Operations, not the API: outside the spec, and there only when a token guards it.
+    let app = if state.metrics_on_api { app.route("/metrics", web::get().to(metrics::scrape)) } else { app };
     app.app_data(state)
         .app_data(routes)
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -329,7 +356,26 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(fallback))
         .wrap(from_fn(request_limits::middleware))
+        .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(request_id::middleware))
+}
+
+/// The metrics alone, for a listener of their own (`AMBITO_METRICS_BIND`).
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .route("/metrics", web::get().to(metrics::scrape))
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
 }
 
 /// The documented paths and their methods, to tell an unknown path (404) from a known path

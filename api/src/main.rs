@@ -136,14 +136,51 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
-    let state = web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock), documents));
-    let mut server = HttpServer::new(move || ambito_api::app(state.clone()));
+    let mut state = AppState::new(db, tokens, Arc::new(SystemClock), documents).with_ocds_prefix(&args.ocds_prefix);
+    match &args.metrics_token {
+        Some(token) if token.len() < 16 => {
+            return Err("AMBITO_METRICS_TOKEN is too short: use at least 16 random characters".into());
+        }
+        Some(token) => state = state.with_metrics_token(token),
+        None => {}
+    }
+    let state = web::Data::new(state);
+    let app_state = state.clone();
+    let mut server =
+        HttpServer::new(move || ambito_api::app(app_state.clone())).shutdown_timeout(args.shutdown_timeout);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
-    let server = server.bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let server = server.bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?.run();
     tracing::info!("listening on http://{0}; Swagger UI at http://{0}/docs", args.bind);
-    server.run().await.map_err(|e| e.to_string())
+    if args.metrics_token.is_some() {
+        tracing::info!("metrics at http://{}/metrics (bearer token AMBITO_METRICS_TOKEN)", args.bind);
+    }
+    // The metrics listener stops with the API: the API's server handles the signals.
+    let metrics_server = match &args.metrics_bind {
+        Some(bind) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || ambito_api::metrics_app(metrics_state.clone()))
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .bind(bind)
+                .map_err(|e| format!("cannot listen on {bind} for metrics: {e}"))?
+                .run();
+            tracing::info!("metrics at http://{bind}/metrics");
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
+    let served = server.await.map_err(|e| e.to_string());
+    tracing::info!("stopped accepting requests; requests in flight are answered");
+    if let Some(handle) = metrics_server {
+        handle.stop(true).await;
+    }
+    tracing::info!("stopped");
+    served
 }
 
 fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) -> Result<(), String> {

@@ -75,6 +75,7 @@ pub struct IfMatchRequired {
         (name = "mediation", description = "Linguistic-cultural mediation: mediators, requests, offers, confirmations, deliveries"),
         (name = "delivery-reports", description = "Monthly delivery reports, their validation and cost split, and the summaries"),
         (name = "events", description = "The change feed: every committed change, in order, by cursor"),
+        (name = "ocds", description = "Open Contracting Data Standard 1.1.5: calls as open framework agreements, vouchers as call-offs"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

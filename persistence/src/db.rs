@@ -1,12 +1,14 @@
 //! Connections and pools for both backends, migrations, and the write transaction.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
+use diesel::r2d2::{self, HandleEvent, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::StoreError;
@@ -105,6 +107,47 @@ pub struct Db {
     /// of polling in SQLite's busy handler, whose growing sleeps gave second-long tails under
     /// concurrent writes; writers of other processes still wait through `busy_timeout`.
     sqlite_writer: Arc<Mutex<()>>,
+    counters: Arc<PoolCounters>,
+}
+
+/// What the pool has done since it opened, for metrics: checkouts, the time they waited for a
+/// connection, and those that gave up waiting.
+#[derive(Debug, Default)]
+pub struct PoolCounters {
+    checkouts: AtomicU64,
+    wait_micros: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl HandleEvent for PoolCounters {
+    fn handle_checkout(&self, event: CheckoutEvent) {
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+        self.wait_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn handle_timeout(&self, event: TimeoutEvent) {
+        self.timeouts.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(event.timeout().as_micros()).unwrap_or(u64::MAX);
+        self.wait_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+/// The pool as it is now, and its counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolStats {
+    /// The most connections it may open.
+    pub max_size: u32,
+    /// Connections open.
+    pub connections: u32,
+    /// Connections open and lent out.
+    pub in_use: u32,
+    /// Connections handed out since the pool opened.
+    pub checkouts: u64,
+    /// Seconds spent waiting for a connection, over every checkout and timeout.
+    pub wait_seconds: f64,
+    /// Checkouts that gave up after the checkout timeout (answered 503).
+    pub timeouts: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -135,15 +178,30 @@ impl Db {
                 path.to_owned()
             }
         };
+        let counters = Arc::new(PoolCounters::default());
         let pool = Pool::builder()
             .max_size(options.max_size)
+            .event_handler(Box::new(Counting(counters.clone())))
             // Connections open as needed: eight opening at once on a new SQLite file would race
             // to switch it to WAL, and some would fail ("database is locked") before retrying.
             .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
             .build(Manager { backend, target })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
+    }
+
+    /// The pool's connections and counters, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            checkouts: self.counters.checkouts.load(Ordering::Relaxed),
+            wait_seconds: self.counters.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            timeouts: self.counters.timeouts.load(Ordering::Relaxed),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -202,6 +260,20 @@ impl Db {
     {
         let mut conn = self.conn()?;
         f(&mut conn)
+    }
+}
+
+/// The pool's event handler: r2d2 takes it boxed, the pool keeps the counters shared.
+#[derive(Debug)]
+struct Counting(Arc<PoolCounters>);
+
+impl HandleEvent for Counting {
+    fn handle_checkout(&self, event: CheckoutEvent) {
+        self.0.handle_checkout(event);
+    }
+
+    fn handle_timeout(&self, event: TimeoutEvent) {
+        self.0.handle_timeout(event);
     }
 }
 

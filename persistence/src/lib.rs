@@ -29,7 +29,7 @@ pub mod throttle;
 pub mod user;
 
 pub use audit::{Origin, Snapshots};
-pub use db::{Backend, Db, DbConnection, PoolOptions};
+pub use db::{Backend, Db, DbConnection, PoolOptions, PoolStats};
 pub use page::{Page, Paged};
 
 use chrono::{DateTime, NaiveDateTime, Utc};

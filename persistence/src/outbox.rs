@@ -102,6 +102,13 @@ fn append(
     Ok(first)
 }
 
+/// The newest event's number and instant: how far the outbox has come, for metrics.
+pub fn head(conn: &mut DbConnection) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+    let row: Option<(i64, NaiveDateTime)> =
+        events::table.order(events::seq.desc()).select((events::seq, events::occurred_at)).first(conn).optional()?;
+    Ok(row.map(|(seq, at)| (seq, from_db(at))))
+}
+
 /// An event as the feed shows it.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {

@@ -82,8 +82,23 @@ fn locked(until: DateTime<Utc>, now: DateTime<Utc>, account: bool) -> ApiError {
     }
 }
 
-/// Checks a login and secret, with throttling; answers the user when they match.
+/// Checks a login and secret, with throttling; answers the user when they match. Refusals for
+/// throttling are counted in the metrics.
 async fn check_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    login: String,
+    secret: String,
+    kind: UserKind,
+) -> Result<User, ApiError> {
+    let result = check_throttled_credentials(state, req, login, secret, kind).await;
+    if let Err(ApiError::TooManyRequests { code, .. }) = &result {
+        state.metrics.login_throttled(code);
+    }
+    result
+}
+
+async fn check_throttled_credentials(
     state: &AppState,
     req: &HttpRequest,
     login: String,

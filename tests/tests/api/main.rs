@@ -13,6 +13,8 @@ mod events;
 mod lifecycle;
 mod matrix;
 mod mediation;
+mod metrics;
+mod ocds;
 mod organizations;
 mod patti;
 mod procedure;
