@@ -9,6 +9,7 @@ use ambito_api::clock::SystemClock;
 use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
 use ambito_api::{AppState, demo};
 use ambito_domain::{EmailAddress, Name, Password, Role};
+use ambito_persistence::db::StartupLock;
 use ambito_persistence::user::{self, NewUser, UserKind};
 use ambito_persistence::{Backend, Db, Origin, organization};
 use clap::{Parser, Subcommand};
@@ -68,8 +69,11 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn open_db(args: &DbArgs) -> Result<Db, String> {
+/// Connects and migrates, under the start-up lock that the caller holds while it also seeds
+/// (see `Db::startup_lock`).
+fn open_db(args: &DbArgs) -> Result<(Db, StartupLock), String> {
     let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| e.to_string())?;
+    let lock = db.startup_lock().map_err(|e| e.to_string())?;
     let applied = db.migrate().map_err(|e| e.to_string())?;
     let location = match db.backend() {
         Backend::Sqlite => {
@@ -80,7 +84,7 @@ fn open_db(args: &DbArgs) -> Result<Db, String> {
         Backend::Postgres => format!("PostgreSQL {}", args.redacted_url()),
     };
     tracing::info!(database = %location, migrations_applied = applied.len(), "database ready");
-    Ok(db)
+    Ok((db, lock))
 }
 
 fn print_accounts(accounts: &[demo::DemoAccount]) {
@@ -118,7 +122,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             return Err("AMBITO_JWT_SECRET is not set: give it at least 32 random bytes (or set AMBITO_DEMO=1 for a local demo)".into());
         }
     };
-    let db = open_db(&args.db)?;
+    let (db, startup) = open_db(&args.db)?;
     if args.demo {
         tracing::warn!("DEMO MODE: demo data and accounts are loaded; not for production");
         let password = args.demo_password.clone();
@@ -129,12 +133,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot load demo data: {e}"))?;
         print_accounts(&accounts);
     }
+    drop(startup);
     let tokens = Tokens::new(
         &secret,
         chrono::Duration::seconds(args.access_token_ttl),
         chrono::Duration::seconds(args.refresh_token_ttl),
     );
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
+    let recorded = {
+        let db = db.clone();
+        web::block(move || db.read(|conn| ambito_persistence::document::storage_keys(conn)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the documents' keys: {e}"))?
+    };
+    // Files no row names, older than an hour: left by a crash between a file and its row.
+    match documents.sweep(|key| recorded.contains(key), std::time::Duration::from_secs(3600)) {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed document files that no record names"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep the document store"),
+    }
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
     let mut state = AppState::new(db, tokens, Arc::new(SystemClock), documents).with_ocds_prefix(&args.ocds_prefix);
     match &args.metrics_token {
@@ -190,7 +208,7 @@ fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) 
     let password = password.unwrap_or_else(|| random_secret(18));
     let password = Password::parse(&password).map_err(|e| format!("AMBITO_ADMIN_PASSWORD: {e}"))?;
     let hash = hash_now(password.expose()).map_err(|e| e.to_string())?;
-    let db = open_db(db)?;
+    let (db, _startup) = open_db(db)?;
     let actor = Origin::system();
     let created = db
         .write(|conn| -> Result<_, ambito_persistence::StoreError> {
@@ -235,11 +253,11 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Command::Migrate(db) => {
             init_logging(LogFormat::Pretty);
-            open_db(&db).map(|_| ())
+            open_db(&db).map(drop)
         }
         Command::SeedDemo { db, password } => {
             init_logging(LogFormat::Pretty);
-            open_db(&db).and_then(|db| {
+            open_db(&db).and_then(|(db, _startup)| {
                 let accounts = demo::seed(&db, password.as_deref()).map_err(|e| e.to_string())?;
                 print_accounts(&accounts);
                 Ok(())

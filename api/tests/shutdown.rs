@@ -1,49 +1,21 @@
 //! Graceful shutdown of the real binary: on SIGTERM it stops accepting connections, answers
 //! the request in flight, and exits 0. Also: `AMBITO_METRICS_BIND` serves the metrics alone.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("address").port()
-}
-
-/// One HTTP/1.1 request on a connection of its own; the whole response as text.
-fn http(port: u16, request: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    stream.write_all(request.as_bytes())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
-}
-
-fn get(port: u16, path: &str) -> std::io::Result<String> {
-    http(port, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
-}
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Child, ambito, free_port, get, wait_ready};
 
 #[test]
 fn sigterm_stops_accepting_answers_the_request_in_flight_and_exits_zero() {
     let dir = std::env::temp_dir().join(format!("ambito-shutdown-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
     let (port, metrics_port) = (free_port(), free_port());
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ambito"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_str().is_some_and(|n| n.starts_with("AMBITO_") || n == "DATABASE_URL") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = ambito();
     let child = command
         .arg("serve")
         .current_dir(&dir)
@@ -60,15 +32,7 @@ fn sigterm_stops_accepting_answers_the_request_in_flight_and_exits_zero() {
         .spawn()
         .expect("the ambito binary");
     let mut child = Child(child);
-    let started = Instant::now();
-    loop {
-        if get(port, "/health/ready").is_ok_and(|r| r.starts_with("HTTP/1.1 200")) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "the server did not become ready");
-        assert!(child.0.try_wait().expect("its status").is_none(), "the server exited early");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_ready(&mut child, port);
 
     // The metrics listener serves only the metrics, without a token when none is configured.
     let metrics = get(metrics_port, "/metrics").expect("the metrics listener");

@@ -16,6 +16,20 @@ use crate::StoreError;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// PostgreSQL advisory lock keys, all here so that no two uses share one.
+pub(crate) mod advisory {
+    /// Held while migrations run and the catalogue loads.
+    pub const MIGRATIONS: i64 = 4_242_001;
+    /// Held for a transaction while it appends events, which orders them.
+    pub const EVENTS: i64 = 4_242_002;
+    /// Held while a process starts (migrations, catalogue, demo data).
+    pub const STARTUP: i64 = 4_242_003;
+}
+
+/// A PostgreSQL statement that waits or runs longer than this is cancelled and answered 503,
+/// well within the API's own deadline for the database.
+const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '8s'";
+
 /// One connection type over both backends, so repositories are written once.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -65,9 +79,7 @@ impl ManageConnection for Manager {
         match self.backend {
             Backend::Postgres => {
                 let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                // A statement that waits or runs longer than this is cancelled and answered 503,
-                // well within the API's own deadline for the database.
-                conn.batch_execute("SET statement_timeout = '8s'").map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute(STATEMENT_TIMEOUT).map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Postgresql(conn))
             }
             Backend::Sqlite => {
@@ -98,10 +110,17 @@ impl ManageConnection for Manager {
 
 pub type Conn = PooledConnection<Manager>;
 
+/// See [`Db::startup_lock`].
+pub struct StartupLock {
+    _held: Box<dyn std::any::Any>,
+}
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// What the manager connects to, for the start-up lock's connection of its own.
+    target: String,
     backend: Backend,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of polling in SQLite's busy handler, whose growing sleeps gave second-long tails under
@@ -186,9 +205,9 @@ impl Db {
             // to switch it to WAL, and some would fail ("database is locked") before retrying.
             .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
-            .build(Manager { backend, target })
+            .build(Manager { backend, target: target.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
+        Ok(Self { pool, target, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
     }
 
     /// The pool's connections and counters, for metrics.
@@ -219,15 +238,47 @@ impl Db {
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => run_migrations(c, SQLITE_MIGRATIONS)?,
             DbConnection::Postgresql(c) => {
-                // Several API processes may start together: one migrates, the others wait.
-                c.batch_execute("SELECT pg_advisory_lock(4242001)")?;
+                // Several API processes may start together: one migrates and loads the
+                // catalogue, the others wait and then find both done.
+                // Waiting for another process's migrations, and loading the catalogue on a busy
+                // machine, may take longer than any request should.
+                c.batch_execute(&format!(
+                    "SET statement_timeout = 0; SELECT pg_advisory_lock({})",
+                    advisory::MIGRATIONS
+                ))?;
                 let applied = run_migrations(c, POSTGRES_MIGRATIONS);
-                c.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
-                applied?
+                let loaded = applied.is_ok().then(|| crate::municipality::load_catalogue(&mut conn));
+                let DbConnection::Postgresql(c) = &mut *conn else { unreachable!("the variant does not change") };
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({})", advisory::MIGRATIONS))?;
+                c.batch_execute(STATEMENT_TIMEOUT)?;
+                loaded.transpose()?;
+                return applied;
             }
         };
         crate::municipality::load_catalogue(&mut conn)?;
         Ok(applied)
+    }
+
+    /// Held while a process starts (migrations, catalogue, demo data), so that processes
+    /// starting together on one database take turns: the later ones find everything done.
+    /// A PostgreSQL advisory lock on a connection of its own, or a lock file beside the SQLite
+    /// file; released when dropped, or when the process dies.
+    pub fn startup_lock(&self) -> Result<StartupLock, StoreError> {
+        let target = &self.target;
+        let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(e.to_string());
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(target).map_err(|e| unavailable(&e))?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({})", advisory::STARTUP))?;
+                Ok(StartupLock { _held: Box::new(conn) })
+            }
+            Backend::Sqlite => {
+                let path = format!("{target}.startup-lock");
+                let file = std::fs::File::create(&path).map_err(|e| unavailable(&format!("{path}: {e}")))?;
+                file.lock().map_err(|e| unavailable(&format!("{path}: {e}")))?;
+                Ok(StartupLock { _held: Box::new(file) })
+            }
+        }
     }
 
     /// Runs `f` in one write transaction. On SQLite it begins IMMEDIATE, taking the write lock

@@ -18,7 +18,7 @@ use ambito_domain::OrganizationId;
 use ambito_domain::event::{DomainEvent, EventName, Subject};
 
 /// The advisory lock key that orders event appends on PostgreSQL.
-const EVENT_LOCK: i64 = 4_242_002;
+const EVENT_LOCK: i64 = crate::db::advisory::EVENTS;
 
 /// Appends one event with its audit entry; answers its sequence number.
 pub fn record(

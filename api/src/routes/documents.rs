@@ -222,14 +222,20 @@ where
     if let Some(replayed) = idempotency::earlier_answer(state, caller, &key, &location, &fingerprint).await? {
         return Ok(replayed);
     }
-    state.documents.put(&document.storage_key(), upload.bytes).await?;
+    let storage_key = document.storage_key();
+    state.documents.put(&storage_key, upload.bytes).await?;
     let scope = location.clone();
-    idempotency::run(state, caller, key, &scope, &fingerprint, move |tx| {
+    let answer = idempotency::run(state, caller, key, &scope, &fingerprint, move |tx| {
         record(tx, &document)?;
         let location = format!("{location}/{}", document.id);
         Ok(Created::new(&DocumentView::from(document.clone()), location, None))
     })
-    .await
+    .await;
+    if answer.is_err() {
+        // No row names the file: it goes now (or, if this fails, at the next start-up's sweep).
+        state.documents.discard(&storage_key).await;
+    }
+    answer
 }
 
 /// Answers a stored document's bytes, after checking them against their hash.
