@@ -142,7 +142,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
     let recorded = {
         let db = db.clone();
-        web::block(move || db.read(|conn| ambito_persistence::document::storage_keys(conn)))
+        web::block(move || db.read(ambito_persistence::document::storage_keys))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("cannot read the documents' keys: {e}"))?
