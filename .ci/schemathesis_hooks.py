@@ -44,7 +44,7 @@ UNFORESEEABLE_FIELD_ERRORS = [
     # The clock, and calendar dates (a pattern cannot tell 2022-02-30 from 2022-02-28).
     (r"^submission_deadline$", r"^must be in the future when the call is published$"),
     (r"^due_at$", r"^must be in the future$|^give either due_at or due_in_days$"),
-    (r"^(submission_deadline|clarification_deadline|due_at|received_at|from|until|to|as_of|deadline_from|deadline_to)$", r"^expected a date and time"),
+    (r"^(submission_deadline|clarification_deadline|due_at|received_at|from|until|to|as_of|deadline_from|deadline_to|starts_at|started_at)$", r"^expected a date and time"),
     (r"^received_at$", r"^must not be in the future$"),
     # What publishing needs, whatever the draft held.
     (r"^(interventions|municipalities|requirements)$", r"^a call (accredits|covers|states) at least one"),
@@ -99,6 +99,9 @@ UNFORESEEABLE_FIELD_ERRORS = [
     (r"^lines\.\d+\.(date|intervention|units|minutes|mediation_request_id|line|reason)$", r"^a day of |^you did not serve this voucher that day$|^the service was suspended that day$|^one line a day$|^not the voucher's intervention$|^not the day of this mediation$|^not a billable mediation of yours$|^one line a mediation$|^already billed|^the mediation bills|^not the mediation's context$|^the report has lines"),
     (r"^lines$", r"^no rate of the patto is in force"),
     (r"^(days|mediations)$", r"^send either days or mediation_request_ids$|^a voucher's report lists days$|^a mediation report lists mediations$"),
+    # No text may hold a NUL character, in any field or parameter: one rule for every text, said
+    # once in the spec's 422 description rather than as a pattern on each string.
+    (r"", r"^must not contain the NUL character"),
     # Objects in a list unique by one of their fields (uniqueItems compares whole items).
     (r"^interventions$", r"^each intervention once$"),
     (r"^(requirements|declarations)$", r"^each requirement( code)? once$"),

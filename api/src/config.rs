@@ -95,6 +95,22 @@ pub struct ServeArgs {
     /// `pretty` for people, `json` for log collectors; pretty in demo mode, JSON otherwise.
     #[arg(long, env = "AMBITO_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Bearer token that `GET /metrics` asks for; when set, the API's own address serves
+    /// `/metrics` (and so does `AMBITO_METRICS_BIND`, with the same token).
+    #[arg(long, env = "AMBITO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A separate address that serves only `GET /metrics` (for a scraper on an internal
+    /// network); without a token unless `AMBITO_METRICS_TOKEN` is set.
+    #[arg(long, env = "AMBITO_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// The prefix of every OCDS `ocid` (`ocds-` and six characters, as registered with the
+    /// Open Contracting Partnership); the default is for development only.
+    #[arg(long, env = "AMBITO_OCDS_PREFIX", default_value = ambito_domain::ocds::DEVELOPMENT_PREFIX)]
+    pub ocds_prefix: String,
+    /// Seconds that a graceful stop (SIGTERM, SIGINT) waits for requests in flight before it
+    /// exits anyway.
+    #[arg(long, env = "AMBITO_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 impl ServeArgs {

@@ -47,6 +47,10 @@ pub enum ApiError {
     IfMatchRequired,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body stopped arriving: nothing came for a while")]
+    BodyTimeout,
+    #[error("the query string is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
     #[error("the request body must be application/json (multipart/form-data for uploads)")]
     UnsupportedMediaType,
 
@@ -117,6 +121,8 @@ impl ApiError {
             Self::Stale => "stale_version",
             Self::IfMatchRequired => "if_match_required",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UriTooLong { .. } => "uri_too_long",
+            Self::BodyTimeout => "body_timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
@@ -163,6 +169,8 @@ impl ResponseError for ApiError {
             Self::Stale => StatusCode::PRECONDITION_FAILED,
             Self::IfMatchRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -454,6 +462,9 @@ impl From<ReportError> for ApiError {
         Self::Conflict { code, detail }
     }
 }
+
+/// What a text holding a NUL character is told, wherever it comes from.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("invalid_query", format!("the query string is invalid: {err}")).into()

@@ -9,7 +9,6 @@ use std::pin::Pin;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use ambito_domain::FieldError;
-use futures_util::StreamExt;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::JSON_LIMIT;
@@ -48,7 +47,7 @@ fn read(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result
             return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
         }
         let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_LIMIT));
-        while let Some(chunk) = payload.next().await {
+        while let Some(chunk) = crate::request_limits::next_chunk(&mut payload).await? {
             let chunk =
                 chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("the body could not be read: {e}")))?;
             if body.len() + chunk.len() > JSON_LIMIT {
@@ -109,6 +108,19 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if !body.trim_ascii_start().starts_with(b"{") {
         return Err(ApiError::bad_request("invalid_body", "the request body must be a JSON object"));
     }
+    // A raw NUL is not JSON; an escaped one would reach the database, which refuses it
+    // (PostgreSQL) or keeps it (SQLite). Every text of every body is refused here.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        let mut fields = Vec::new();
+        nul_fields(&value, "", &mut fields);
+        if !fields.is_empty() {
+            return Err(ApiError::Validation(
+                fields.into_iter().map(|f| FieldError::new(f, crate::error::NUL_MESSAGE)).collect(),
+            ));
+        }
+    }
     let error = match serde_json::from_slice::<T>(body) {
         Ok(value) => return Ok(value),
         Err(e) => e,
@@ -121,6 +133,30 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         detail: format!("the request body does not have the expected shape: {message}"),
         errors,
     })
+}
+
+/// The paths (`scope.0.note`) of the texts, keys included, that hold a NUL character.
+fn nul_fields(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            out.push(if path.is_empty() { "body".into() } else { path.into() })
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, &join(&i.to_string()), out);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.contains('\0') {
+                    out.push(join(&key.replace('\0', "")));
+                }
+                nul_fields(item, &join(key), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// serde names the offending field in backticks for missing and unknown fields.
@@ -167,5 +203,14 @@ mod tests {
             ("invalid_body".into(), vec!["x".into()])
         );
         assert!(parse::<Body>(b"{\"kind\": \"provider\", \"name\": \"x\"}").is_ok());
+    }
+
+    #[test]
+    fn a_nul_in_any_text_is_refused_naming_its_field() {
+        let e = parse::<serde_json::Value>(br#"{"a": "x\u0000", "b": [{"c": "\u0000"}], "d": "ok"}"#).unwrap_err();
+        let problem = e.problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors.into_iter().map(|f| f.field).collect::<Vec<_>>(), ["a", "b.0.c"]);
+        assert!(parse::<serde_json::Value>(br#"{"a": "\\u0000 is how JSON writes it"}"#).is_ok());
     }
 }

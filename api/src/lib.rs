@@ -11,9 +11,11 @@ pub mod error;
 pub mod export;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
+pub mod request_limits;
 pub mod routes;
 pub mod storage;
 pub mod time;
@@ -58,6 +60,11 @@ pub struct AppState {
     pub documents: storage::DocumentStore,
     /// The web origins whose pages may call the API (CORS); none by default.
     pub cors_origins: Vec<String>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// The prefix of every OCDS `ocid` (`AMBITO_OCDS_PREFIX`).
+    pub ocds_prefix: String,
+    /// Whether the API's own address serves `GET /metrics` (a token is configured).
+    metrics_on_api: bool,
     faults: Option<FaultHook>,
 }
 
@@ -71,6 +78,9 @@ impl AppState {
             clock,
             documents,
             cors_origins: Vec::new(),
+            metrics: Arc::new(metrics::Metrics::new(None)),
+            metrics_on_api: false,
+            ocds_prefix: ambito_domain::ocds::DEVELOPMENT_PREFIX.to_owned(),
             faults: None,
         }
     }
@@ -78,6 +88,19 @@ impl AppState {
     /// Allows pages of these origins to call the API from a browser.
     pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
         self.cors_origins = origins;
+        self
+    }
+
+    /// Publishes OCDS under this `ocid` prefix.
+    pub fn with_ocds_prefix(mut self, prefix: &str) -> Self {
+        self.ocds_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Serves `GET /metrics` on the API's address, to callers with this bearer token.
+    pub fn with_metrics_token(mut self, token: &str) -> Self {
+        self.metrics = Arc::new(metrics::Metrics::new(Some(token)));
+        self.metrics_on_api = true;
         self
     }
 
@@ -105,7 +128,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.db.clone();
-        blocking(move || db.read(f)).await
+        within_deadline(blocking(move || db.read(f))).await
     }
 
     /// Runs `f` in one write transaction, on the blocking pool.
@@ -115,8 +138,22 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.db.clone();
-        blocking(move || db.write(f)).await
+        within_deadline(blocking(move || db.write(f))).await
     }
+}
+
+/// The longest a request waits for the database, pool and statements included, before it is
+/// told the service is unavailable. PostgreSQL's own `statement_timeout` is shorter, so this
+/// bounds what the server cannot: a database that stopped answering at all.
+pub const DB_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs database work with [`DB_DEADLINE`]; the work itself may still finish later (a write
+/// then commits as if its answer were lost, which an Idempotency-Key's retry finds).
+pub async fn within_deadline<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    tokio::time::timeout(DB_DEADLINE, work).await.unwrap_or_else(|_| {
+        tracing::warn!(seconds = DB_DEADLINE.as_secs(), "the database did not answer in time");
+        Err(ApiError::Unavailable)
+    })
 }
 
 /// Runs blocking work (diesel, argon2) off the actix workers, inside the request's span.
@@ -290,7 +327,10 @@ where
             .service(delivery_reports::contest_report)
             .service(delivery_reports::correct_report)
             .service(delivery_reports::validate_report)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(ocds::tender_releases)
+            .service(ocds::tender_record)
+            .service(ocds::call_off_releases),
     )
     .service(health::live)
     .service(health::ready)
@@ -352,6 +392,8 @@ pub fn app(
     openapi::finish(&mut spec);
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let cors = cors::middleware(&state.cors_origins);
+    // Operations, not the API: outside the spec, and there only when a token guards it.
+    let app = if state.metrics_on_api { app.route("/metrics", web::get().to(metrics::scrape)) } else { app };
     app.app_data(state)
         .app_data(routes)
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -367,9 +409,29 @@ pub fn app(
         )
         .default_service(web::to(fallback))
         .wrap(from_fn(conventions))
+        .wrap(from_fn(request_limits::middleware))
         // Outside the conventions, so that a preflight is answered before routing.
         .wrap(cors)
+        .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(request_id::middleware))
+}
+
+/// The metrics alone, for a listener of their own (`AMBITO_METRICS_BIND`).
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .route("/metrics", web::get().to(metrics::scrape))
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
 }
 
 /// The documented operations: their paths, methods and query parameters. It tells an unknown

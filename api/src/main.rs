@@ -9,6 +9,7 @@ use ambito_api::clock::SystemClock;
 use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
 use ambito_api::{AppState, demo};
 use ambito_domain::{EmailAddress, Name, Password, Role};
+use ambito_persistence::db::StartupLock;
 use ambito_persistence::db::one_line;
 use ambito_persistence::user::{self, NewUser, UserKind};
 use ambito_persistence::{Backend, Db, Origin, organization};
@@ -69,9 +70,12 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn open_db(args: &DbArgs) -> Result<Db, String> {
+/// Connects and migrates, under the start-up lock that the caller holds while it also seeds
+/// (see `Db::startup_lock`).
+fn open_db(args: &DbArgs) -> Result<(Db, StartupLock), String> {
     args.check()?;
     let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| one_line(&e.to_string()))?;
+    let lock = db.startup_lock().map_err(|e| one_line(&e.to_string()))?;
     let applied = db.migrate().map_err(|e| one_line(&e.to_string()))?;
     let location = match db.backend() {
         Backend::Sqlite => {
@@ -82,7 +86,7 @@ fn open_db(args: &DbArgs) -> Result<Db, String> {
         Backend::Postgres => format!("PostgreSQL {}", args.redacted_url()),
     };
     tracing::info!(database = %location, migrations_applied = applied.len(), "database ready");
-    Ok(db)
+    Ok((db, lock))
 }
 
 fn print_accounts(accounts: &[demo::DemoAccount]) {
@@ -127,7 +131,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let listener =
         std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     ambito_api::storage::DocumentStore::check_writable(&args.documents_dir)?;
-    let db = open_db(&args.db)?;
+    let (db, startup) = open_db(&args.db)?;
     if !args.demo {
         let db = db.clone();
         let has_admin = web::block(move || db.read(ambito_persistence::user::admin_exists))
@@ -151,31 +155,81 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot load demo data: {e}"))?;
         print_accounts(&accounts);
     }
+    drop(startup);
     let tokens = Tokens::new(
         &secret,
         chrono::Duration::seconds(args.access_token_ttl),
         chrono::Duration::seconds(args.refresh_token_ttl),
     );
     let documents = ambito_api::storage::DocumentStore::local(&args.documents_dir)?;
+    let recorded = {
+        let db = db.clone();
+        web::block(move || db.read(ambito_persistence::document::storage_keys))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the documents' keys: {e}"))?
+    };
+    // Files no row names, older than an hour: left by a crash between a file and its row.
+    match documents.sweep(|key| recorded.contains(key), std::time::Duration::from_secs(3600)) {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed document files that no record names"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep the document store"),
+    }
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
     if cors_origins.is_empty() {
         tracing::info!("CORS: no web origin may call the API from a browser (set AMBITO_CORS_ORIGINS)");
     } else {
         tracing::info!(origins = %cors_origins.join(", "), "CORS: these web origins may call the API");
     }
-    let state =
-        web::Data::new(AppState::new(db, tokens, Arc::new(SystemClock), documents).with_cors_origins(cors_origins));
-    let mut server = HttpServer::new(move || ambito_api::app(state.clone()));
+    let mut state = AppState::new(db, tokens, Arc::new(SystemClock), documents)
+        .with_ocds_prefix(&args.ocds_prefix)
+        .with_cors_origins(cors_origins);
+    match &args.metrics_token {
+        Some(token) if token.len() < 16 => {
+            return Err("AMBITO_METRICS_TOKEN is too short: use at least 16 random characters".into());
+        }
+        Some(token) => state = state.with_metrics_token(token),
+        None => {}
+    }
+    let state = web::Data::new(state);
+    let app_state = state.clone();
+    let mut server =
+        HttpServer::new(move || ambito_api::app(app_state.clone())).shutdown_timeout(args.shutdown_timeout);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
     // The address bound, which names the port when AMBITO_BIND asked for any (`:0`).
     let address = listener.local_addr().map_or_else(|_| args.bind.clone(), |a| a.to_string());
-    let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?.run();
     tracing::info!("listening on http://{address}; Swagger UI at http://{address}/docs");
-    let outcome = server.run().await.map_err(|e| e.to_string());
+    if args.metrics_token.is_some() {
+        tracing::info!("metrics at http://{address}/metrics (bearer token AMBITO_METRICS_TOKEN)");
+    }
+    // The metrics listener stops with the API: the API's server handles the signals.
+    let metrics_server = match &args.metrics_bind {
+        Some(bind) => {
+            let metrics_state = state.clone();
+            let server = HttpServer::new(move || ambito_api::metrics_app(metrics_state.clone()))
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .bind(bind)
+                .map_err(|e| format!("cannot listen on {bind} for metrics: {e}"))?
+                .run();
+            tracing::info!("metrics at http://{bind}/metrics");
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
+    let served = server.await.map_err(|e| e.to_string());
+    tracing::info!("stopped accepting requests; requests in flight are answered");
+    if let Some(handle) = metrics_server {
+        handle.stop(true).await;
+    }
     tracing::info!("server shut down");
-    outcome
+    served
 }
 
 fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) -> Result<(), String> {
@@ -185,7 +239,7 @@ fn create_admin(db: &DbArgs, email: &str, name: &str, password: Option<String>) 
     let password = password.unwrap_or_else(|| random_secret(18));
     let password = Password::parse(&password).map_err(|e| format!("AMBITO_ADMIN_PASSWORD: {e}"))?;
     let hash = hash_now(password.expose()).map_err(|e| e.to_string())?;
-    let db = open_db(db)?;
+    let (db, _startup) = open_db(db)?;
     let actor = Origin::system();
     let created = db
         .write(|conn| -> Result<_, ambito_persistence::StoreError> {
@@ -230,11 +284,11 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Command::Migrate(db) => {
             init_logging(LogFormat::Pretty);
-            open_db(&db).map(|_| ())
+            open_db(&db).map(drop)
         }
         Command::SeedDemo { db, password } => {
             init_logging(LogFormat::Pretty);
-            open_db(&db).and_then(|db| {
+            open_db(&db).and_then(|(db, _startup)| {
                 let accounts = demo::seed(&db, password.as_deref()).map_err(|e| e.to_string())?;
                 print_accounts(&accounts);
                 Ok(())

@@ -76,6 +76,7 @@ pub struct IfMatchRequired {
         (name = "mediation", description = "Linguistic-cultural mediation: mediators, requests, offers, confirmations, deliveries"),
         (name = "delivery-reports", description = "Monthly delivery reports, their validation and cost split, and the summaries"),
         (name = "events", description = "The change feed: every committed change, in order, by cursor"),
+        (name = "ocds", description = "Open Contracting Data Standard 1.1.5: calls as open framework agreements, vouchers as call-offs"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -96,12 +97,39 @@ impl Modify for BearerAuth {
 /// What the document says once the handlers' paths and schemas are in: the inputs that are one
 /// of several shapes (`kind`-tagged enums) refuse unknown fields like every other input, which
 /// utoipa does not say of each shape.
+///
+/// Every query string and JSON body is also read by the same checks before any handler
+/// (`request_limits`, `json`): a NUL character in any text is a 422 naming it, and a query string
+/// over its limit a 414. Each operation taking either says so here, once for all.
 pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
     conditional_reads(spec);
     list_items_by_reference(spec);
     if let Some(description) = spec.info.description.as_mut() {
         description.push_str(PROBLEM_CODES);
+    }
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Operation { parameters, request_body, responses, .. } = operation;
+            let has_query = parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let mut add = |status: u16| {
+                responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem_with(describe(status), Some(status)));
+            };
+            if has_query || request_body.is_some() {
+                add(422);
+            }
+            if has_query {
+                add(414);
+            }
+            if request_body.is_some() {
+                add(408);
+            }
+        }
     }
     let Some(components) = spec.components.as_mut() else { return };
     for schema in components.schemas.values_mut() {
@@ -128,9 +156,11 @@ const PROBLEM_CODES: &str = "\n\n## Problem codes\n\n\
 | 405 | `method_not_allowed` | see `Allow` |\n\
 | 409 | the rule's code: `tender_not_open`, `submission_deadline_passed`, `confirmation_pending`, `amendment_pending`, `provider_not_eligible`, `units_over_grant`, `already_confirmed`, `already_exists`, `beneficiary_exists`, `idempotency_key_in_flight`, ... | a lifecycle rule or stored data forbids it |\n\
 | 412 | `stale_version` | `If-Match` names an old version |\n\
+| 408 | `body_timeout` | the body stopped arriving |\n\
 | 413 | `payload_too_large` | the body is too large |\n\
+| 414 | `uri_too_long` | the query string is too long |\n\
 | 415 | `unsupported_media_type` | not JSON (or multipart), or a document neither PDF nor .p7m |\n\
-| 422 | `validation_failed`, `idempotency_key_reused` | fields break a rule (per-field `errors`) |\n\
+| 422 | `validation_failed`, `idempotency_key_reused` | fields break a rule (per-field `errors`; no text may hold a NUL character) |\n\
 | 428 | `if_match_required` | an update without `If-Match` |\n\
 | 429 | `login_locked`, `too_many_attempts`, `server_busy` | see `Retry-After` |\n\
 | 500 | `document_corrupted`, `internal_error` | a stored document no longer matches its hash; a bug |\n\
@@ -197,8 +227,10 @@ fn problem_example(status: u16) -> Option<serde_json::Value> {
             "the submission deadline passed at 2022-05-30T12:00:00+02:00",
             None,
         ),
+        408 => ("Request Timeout", "body_timeout", "the request body stopped arriving: nothing came for a while", None),
         412 => ("Precondition Failed", "stale_version", "the record was changed by someone else", None),
         413 => ("Payload Too Large", "payload_too_large", "the body is larger than 2097152 bytes", None),
+        414 => ("URI Too Long", "uri_too_long", "the query string is longer than 8192 bytes", None),
         415 => ("Unsupported Media Type", "unsupported_media_type", "send application/json", None),
         422 => (
             "Unprocessable Entity",
@@ -244,35 +276,35 @@ fn list_items_by_reference(spec: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => {
+            "Malformed request: bad JSON, wrong types, unknown fields, bad parameters, a query parameter \
+             the operation does not take (`unknown_query_parameter`, naming it) (`code` says which)"
+        }
+        401 => "No valid access token, or wrong credentials",
+        403 => "The caller's role may not do this",
+        404 => "No such resource (or a parent in the path), or not visible to the caller",
+        409 => "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight",
+        412 => "`If-Match` names a version that is no longer current",
+        408 => "The request body stopped arriving before it was whole",
+        413 => "The request body is too large",
+        414 => "The query string is too long",
+        415 => {
+            "The request body is not application/json (multipart/form-data for uploads), or the document is neither PDF nor .p7m"
+        }
+        422 => {
+            "Some fields break a rule (per-field `errors`; no text may hold a NUL character), or an Idempotency-Key reused for another request"
+        }
+        428 => "The change needs an `If-Match` header",
+        429 => "Too many attempts: see `Retry-After`",
+        503 => "The database is unavailable or busy: see `Retry-After`",
+        _ => "Error",
+    }
+}
+
 fn problems(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
-    statuses
-        .iter()
-        .map(|status| {
-            let description = match status {
-                400 => {
-                    "Malformed request: bad JSON, wrong types, unknown fields, bad parameters, a query parameter \
-                     the operation does not take (`unknown_query_parameter`, naming it) (`code` says which)"
-                }
-                401 => "No valid access token, or wrong credentials",
-                403 => "The caller's role may not do this",
-                404 => "No such resource (or a parent in the path), or not visible to the caller",
-                409 => {
-                    "Conflicts with stored data (a duplicate), or a request with the same Idempotency-Key is in flight"
-                }
-                412 => "`If-Match` names a version that is no longer current",
-                413 => "The request body is too large",
-                415 => "The request body is not application/json (multipart/form-data for uploads), or the document is neither PDF nor .p7m",
-                422 => {
-                    "Some fields break a rule (per-field `errors`), or an Idempotency-Key reused for another request"
-                }
-                428 => "The change needs an `If-Match` header",
-                429 => "Too many attempts: see `Retry-After`",
-                503 => "The database is unavailable or busy: see `Retry-After`",
-                _ => "Error",
-            };
-            (status.to_string(), problem_with(description, Some(*status)))
-        })
-        .collect()
+    statuses.iter().map(|status| (status.to_string(), problem_with(describe(*status), Some(*status)))).collect()
 }
 
 macro_rules! error_set {

@@ -1,201 +1,102 @@
-//! The `ambito` binary at start-up, run as an operator runs it: each configuration it cannot
-//! work with is refused in one line on stderr with a non-zero exit, before anything is written;
-//! a good start says what it is doing, and a stop says so.
+//! Processes of the real binary starting together on one new database (as several API
+//! processes on one PostgreSQL do after a deployment) all come up, with the demo data loaded
+//! once; and a process whose log cannot be written (a full disk) still answers.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-/// An empty directory of its own, removed on drop; the binary runs in it.
-struct Workdir(PathBuf);
+use std::process::{Command, Stdio};
 
-impl Workdir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("ambito-startup-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
+use common::{Child, ambito, free_port, get, http, wait_ready};
 
-    /// What the directory holds, by name.
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .expect("readable")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Workdir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ambito(dir: &Path, env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ambito"));
-    command
+fn start(database_url: &str, dir: &std::path::Path, log: Stdio) -> (Child, u16) {
+    let port = free_port();
+    let child = ambito()
         .arg("serve")
         .current_dir(dir)
-        .env_clear()
-        .env("AMBITO_JWT_SECRET", "a-signing-key-for-start-up-tests-0123456789")
-        .env("AMBITO_BIND", "127.0.0.1:0")
-        .env("AMBITO_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command
-}
-
-/// Runs `ambito serve` to its refusal and returns its one line.
-fn refused(dir: &Workdir, env: &[(&str, &str)]) -> (String, Output) {
-    let output = ambito(&dir.0, env).output().expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!output.status.success(), "started with {env:?}: {stderr}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "not one line with {env:?}: {stderr}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(!stdout.contains("migrations"), "got as far as migrations with {env:?}: {stdout}");
-    (lines[0].to_owned(), output)
-}
-
-#[test]
-fn a_database_url_of_another_form_is_refused_naming_the_accepted_ones() {
-    for url in [
-        "postgre://ambito@localhost/ambito",
-        "mysql://root@localhost/ambito",
-        "not a url",
-        "sqlite://",
-        "data/ambito.db",
-    ] {
-        let dir = Workdir::new();
-        let (line, _) = refused(&dir, &[("DATABASE_URL", url)]);
-        assert!(line.contains("DATABASE_URL") && line.contains("sqlite://") && line.contains("postgres://"), "{line}");
-        assert_eq!(dir.entries(), Vec::<String>::new(), "{url} wrote something");
-    }
-}
-
-#[test]
-fn a_cors_origin_that_is_not_one_is_refused() {
-    let dir = Workdir::new();
-    let database = format!("sqlite://{}/data/ambito.db", dir.0.display());
-    let (line, _) = refused(&dir, &[("DATABASE_URL", &database), ("AMBITO_CORS_ORIGINS", "https://ok.example.it, *")]);
-    assert!(line.contains("AMBITO_CORS_ORIGINS") && line.contains("`*`"), "{line}");
-    assert_eq!(dir.entries(), Vec::<String>::new());
-}
-
-#[test]
-fn an_unreachable_postgresql_is_one_line_without_the_password() {
-    let dir = Workdir::new();
-    let (line, _) = refused(&dir, &[("DATABASE_URL", "postgres://ambito:s3cret@127.0.0.1:1/ambito")]);
-    assert!(line.contains("cannot connect to PostgreSQL at postgres://ambito@127.0.0.1:1/ambito"), "{line}");
-    assert!(!line.contains("s3cret"), "{line}");
-    assert_eq!(dir.entries(), Vec::<String>::new());
-}
-
-#[test]
-fn an_unwritable_directory_is_named() {
-    // Tests may run as root, whom permissions do not stop: a file where a folder must be does.
-    let dir = Workdir::new();
-    std::fs::write(dir.0.join("blocker"), b"").expect("a file");
-    let blocked = dir.0.join("blocker");
-    let database = format!("sqlite://{}/ambito.db", blocked.join("data").display());
-    let documents = dir.0.join("documents");
-    let (line, _) =
-        refused(&dir, &[("DATABASE_URL", &database), ("AMBITO_DOCUMENTS_DIR", documents.to_str().unwrap())]);
-    assert!(line.contains(&blocked.join("data").display().to_string()), "{line}");
-    assert_eq!(dir.entries(), vec!["blocker".to_owned()]);
-
-    let database = format!("sqlite://{}/data/ambito.db", dir.0.display());
-    let documents = blocked.join("documents");
-    let (line, _) =
-        refused(&dir, &[("DATABASE_URL", &database), ("AMBITO_DOCUMENTS_DIR", documents.to_str().unwrap())]);
-    assert!(line.contains(&documents.display().to_string()) && line.contains("AMBITO_DOCUMENTS_DIR"), "{line}");
-    assert_eq!(dir.entries(), vec!["blocker".to_owned()]);
-}
-
-#[test]
-fn a_busy_port_is_found_before_anything_is_written() {
-    let dir = Workdir::new();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let bind = taken.local_addr().expect("address").to_string();
-    let database = format!("sqlite://{}/data/ambito.db", dir.0.display());
-    let (line, output) = refused(&dir, &[("DATABASE_URL", &database), ("AMBITO_BIND", &bind), ("AMBITO_DEMO", "1")]);
-    assert!(line.contains(&format!("cannot listen on {bind}")), "{line}");
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("demo accounts"));
-    assert_eq!(dir.entries(), Vec::<String>::new());
-}
-
-fn health_answers(address: &str) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
-}
-
-#[test]
-fn a_fresh_start_says_what_it_does_and_what_comes_next_and_a_stop_says_so() {
-    let dir = Workdir::new();
-    let database = format!("sqlite://{}/data/ambito.db", dir.0.display());
-    let mut child = ambito(&dir.0, &[("DATABASE_URL", &database)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .env("DATABASE_URL", database_url)
+        .env("AMBITO_BIND", format!("127.0.0.1:{port}"))
+        .env("AMBITO_DEMO", "1")
+        .env("AMBITO_DEMO_PASSWORD", "a-demo-password-for-the-startup-test")
+        .env("AMBITO_JWT_SECRET", "a-signing-key-for-the-startup-test-0123456789")
+        .env("AMBITO_DOCUMENTS_DIR", dir.join("documents"))
+        .env("AMBITO_WORKERS", "1")
+        .stdout(log)
+        .stderr(Stdio::null())
         .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let mut log = String::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !log.contains("listening on") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines_rx.recv_timeout(left) {
-            Ok(line) => {
-                log.push_str(&line);
-                log.push('\n');
-            }
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the server did not start: {log}");
-            }
-        }
+        .expect("the ambito binary");
+    (Child(child), port)
+}
+
+fn login(port: u16) -> String {
+    let body = r#"{"email": "staff@asc.demo", "password": "a-demo-password-for-the-startup-test"}"#;
+    http(
+        port,
+        &format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .expect("an answer")
+}
+
+fn three_start_together(database_url: &str, dir: &std::path::Path) {
+    let mut servers: Vec<(Child, u16)> = (0..3).map(|_| start(database_url, dir, Stdio::null())).collect();
+    for (child, port) in &mut servers {
+        wait_ready(child, *port);
     }
-    for said in
-        ["applying migrations", "migrations done", "loading the ISTAT municipality catalogue", "catalogue ready"]
-    {
-        assert!(log.contains(said), "the log does not say `{said}`: {log}");
+    for (_, port) in &servers {
+        let answer = login(*port);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
-    assert!(log.contains("ambito create-admin --email"), "no hint at create-admin: {log}");
-    // Once it answers, it has its signal handlers: a stop is then a graceful one.
-    let address =
-        log.split("listening on http://").nth(1).and_then(|rest| rest.split(';').next()).expect("the address");
-    assert!(!address.ends_with(":0"), "the log names the port bound: {address}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !health_answers(address) {
-        assert!(Instant::now() < deadline, "no answer at {address}");
-        std::thread::sleep(Duration::from_millis(100));
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ambito-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+#[test]
+fn three_processes_starting_on_one_new_sqlite_file_all_come_up() {
+    let dir = temp_dir("startup-sqlite");
+    three_start_together(&format!("sqlite://{}", dir.join("ambito.db").display()), &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn three_processes_starting_on_one_new_postgresql_schema_all_come_up() {
+    let Ok(server) = std::env::var("AMBITO_TEST_PG_URL") else {
+        eprintln!("notice: AMBITO_TEST_PG_URL is not set, so the PostgreSQL start-up test was not run");
+        return;
+    };
+    let schema = format!("startup_{}", std::process::id());
+    let psql = |sql: &str| {
+        let status = Command::new("psql").args([server.as_str(), "-q", "-c", sql]).status().expect("psql");
+        assert!(status.success(), "{sql}");
+    };
+    psql(&format!("CREATE SCHEMA {schema}"));
+    let dir = temp_dir("startup-postgres");
+    let separator = if server.contains('?') { '&' } else { '?' };
+    let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+    let outcome = std::panic::catch_unwind(|| three_start_together(&url, &dir));
+    psql(&format!("DROP SCHEMA {schema} CASCADE"));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
-    std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    let exit = child.wait().expect("the server stops");
-    assert!(exit.success(), "{exit:?}");
-    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(10)) {
-        log.push_str(&line);
-        log.push('\n');
+}
+
+#[test]
+fn a_log_that_cannot_be_written_does_not_take_requests_down() {
+    let dir = temp_dir("full-log");
+    let full = std::fs::File::options().write(true).open("/dev/full").expect("/dev/full");
+    let (mut child, port) = start(&format!("sqlite://{}", dir.join("ambito.db").display()), &dir, Stdio::from(full));
+    wait_ready(&mut child, port);
+    for _ in 0..20 {
+        assert!(get(port, "/api/v1/tenders").expect("an answer").starts_with("HTTP/1.1 200"));
     }
-    assert!(log.contains("server shut down"), "{log}");
+    assert!(login(port).starts_with("HTTP/1.1 200"));
+    assert!(child.0.try_wait().expect("its status").is_none(), "still running");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -60,6 +60,7 @@ pub mod measure;
 pub mod mediation;
 pub mod money;
 pub mod name;
+pub mod ocds;
 pub mod organization;
 pub mod partita_iva;
 pub mod patto;

@@ -44,20 +44,34 @@ pub fn rome_date(t: DateTime<Utc>) -> NaiveDate {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a date and time such as 2022-05-30T12:00:00+02:00 (without an offset, Rome time is meant)")]
-pub struct InstantError;
+pub enum InstantError {
+    #[error("expected a date and time such as 2022-05-30T12:00:00+02:00 (without an offset, Rome time is meant)")]
+    Unreadable,
+    /// No procedure of this system happens outside these years, and an instant far outside
+    /// them could not be written back as RFC 3339.
+    #[error("expected a date and time between {FIRST_YEAR} and {LAST_YEAR} (Europe/Rome)")]
+    OutOfRange,
+}
 
-/// Parses an instant: RFC 3339 with an offset, or a local date and time read as Rome time.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2099;
+
+/// Parses an instant: RFC 3339 with an offset, or a local date and time read as Rome time;
+/// within the years [`FIRST_YEAR`] to [`LAST_YEAR`] in Rome.
 pub fn parse_instant(input: &str) -> Result<DateTime<Utc>, InstantError> {
     let input = input.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(input) {
-        return Ok(t.with_timezone(&Utc));
+    let t = match DateTime::parse_from_rfc3339(input) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
+            .map(rome_local)
+            .ok_or(InstantError::Unreadable)?,
+    };
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&chrono::Datelike::year(&rome_date(t))) {
+        return Err(InstantError::OutOfRange);
     }
-    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(input, f).ok())
-        .map(rome_local)
-        .ok_or(InstantError)
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -78,6 +92,16 @@ mod tests {
         assert_eq!(parse_instant("2022-05-30T12:00").unwrap(), deadline);
         assert_eq!(parse_instant("2022-01-31 12:00").unwrap(), utc("2022-01-31T11:00:00Z"));
         assert!(parse_instant("30/05/2022 12:00").is_err());
+    }
+
+    #[test]
+    fn instants_outside_any_real_procedure_are_refused() {
+        for input in ["9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "1900-05-30T12:00", "2100-01-01T00:00:00+01:00"] {
+            assert_eq!(parse_instant(input), Err(InstantError::OutOfRange), "{input}");
+        }
+        // The bounds are Rome's years: 23:30 UTC on 31 December 1999 is already 2000 in Rome.
+        assert!(parse_instant("1999-12-31T23:30:00Z").is_ok());
+        assert!(parse_instant("2099-12-31T23:59:59+01:00").is_ok());
     }
 
     #[test]

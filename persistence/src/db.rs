@@ -1,18 +1,34 @@
 //! Connections and pools for both backends, migrations, and the write transaction.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
+use diesel::r2d2::{self, HandleEvent, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::StoreError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// PostgreSQL advisory lock keys, all here so that no two uses share one.
+pub(crate) mod advisory {
+    /// Held while migrations run and the catalogue loads.
+    pub const MIGRATIONS: i64 = 4_242_001;
+    /// Held for a transaction while it appends events, which orders them.
+    pub const EVENTS: i64 = 4_242_002;
+    /// Held while a process starts (migrations, catalogue, demo data).
+    pub const STARTUP: i64 = 4_242_003;
+}
+
+/// A PostgreSQL statement that waits or runs longer than this is cancelled and answered 503,
+/// well within the API's own deadline for the database.
+const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '8s'";
 
 /// One connection type over both backends, so repositories are written once.
 #[derive(diesel::MultiConnection)]
@@ -61,9 +77,11 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.target)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(STATEMENT_TIMEOUT).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
             Backend::Sqlite => {
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
@@ -92,15 +110,63 @@ impl ManageConnection for Manager {
 
 pub type Conn = PooledConnection<Manager>;
 
+/// See [`Db::startup_lock`].
+pub struct StartupLock {
+    _held: Box<dyn std::any::Any>,
+}
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// What the manager connects to, for the start-up lock's connection of its own.
+    target: String,
     backend: Backend,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of polling in SQLite's busy handler, whose growing sleeps gave second-long tails under
     /// concurrent writes; writers of other processes still wait through `busy_timeout`.
     sqlite_writer: Arc<Mutex<()>>,
+    counters: Arc<PoolCounters>,
+}
+
+/// What the pool has done since it opened, for metrics: checkouts, the time they waited for a
+/// connection, and those that gave up waiting.
+#[derive(Debug, Default)]
+pub struct PoolCounters {
+    checkouts: AtomicU64,
+    wait_micros: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl HandleEvent for PoolCounters {
+    fn handle_checkout(&self, event: CheckoutEvent) {
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+        self.wait_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn handle_timeout(&self, event: TimeoutEvent) {
+        self.timeouts.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(event.timeout().as_micros()).unwrap_or(u64::MAX);
+        self.wait_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+/// The pool as it is now, and its counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolStats {
+    /// The most connections it may open.
+    pub max_size: u32,
+    /// Connections open.
+    pub connections: u32,
+    /// Connections open and lent out.
+    pub in_use: u32,
+    /// Connections handed out since the pool opened.
+    pub checkouts: u64,
+    /// Seconds spent waiting for a connection, over every checkout and timeout.
+    pub wait_seconds: f64,
+    /// Checkouts that gave up after the checkout timeout (answered 503).
+    pub timeouts: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +200,7 @@ impl Db {
                 path.to_owned()
             }
         };
-        let manager = Manager { backend, target };
+        let manager = Manager { backend, target: target.clone() };
         let first = manager.connect().map_err(|e| {
             StoreError::Unavailable(match backend {
                 Backend::Sqlite => format!(
@@ -148,8 +214,10 @@ impl Db {
             })
         })?;
         drop(first);
+        let counters = Arc::new(PoolCounters::default());
         let pool = Pool::builder()
             .max_size(options.max_size)
+            .event_handler(Box::new(Counting(counters.clone())))
             // Connections open as needed: eight opening at once on a new SQLite file would race
             // to switch it to WAL, and some would fail ("database is locked") before retrying.
             .min_idle(Some(1))
@@ -159,7 +227,20 @@ impl Db {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
-        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
+        Ok(Self { pool, target, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
+    }
+
+    /// The pool's connections and counters, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            checkouts: self.counters.checkouts.load(Ordering::Relaxed),
+            wait_seconds: self.counters.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            timeouts: self.counters.timeouts.load(Ordering::Relaxed),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -178,18 +259,47 @@ impl Db {
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => run_migrations(c, SQLITE_MIGRATIONS)?,
             DbConnection::Postgresql(c) => {
-                // Several API processes may start together: one migrates, the others wait.
-                c.batch_execute("SELECT pg_advisory_lock(4242001)")?;
+                // Several API processes may start together: one migrates and loads the
+                // catalogue, the others wait and then find both done.
+                // Waiting for another process's migrations, and loading the catalogue on a busy
+                // machine, may take longer than any request should.
+                c.batch_execute(&format!(
+                    "SET statement_timeout = 0; SELECT pg_advisory_lock({})",
+                    advisory::MIGRATIONS
+                ))?;
                 let applied = run_migrations(c, POSTGRES_MIGRATIONS);
-                c.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
-                applied?
+                let loaded = applied.as_ref().ok().map(|applied| load_catalogue_logged(&mut conn, applied.len()));
+                let DbConnection::Postgresql(c) = &mut *conn else { unreachable!("the variant does not change") };
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({})", advisory::MIGRATIONS))?;
+                c.batch_execute(STATEMENT_TIMEOUT)?;
+                loaded.transpose()?;
+                return applied;
             }
         };
-        tracing::info!(applied = applied.len(), "migrations done");
-        tracing::info!("loading the ISTAT municipality catalogue");
-        let loaded = crate::municipality::load_catalogue(&mut conn)?;
-        tracing::info!(loaded, "catalogue ready");
+        load_catalogue_logged(&mut conn, applied.len())?;
         Ok(applied)
+    }
+
+    /// Held while a process starts (migrations, catalogue, demo data), so that processes
+    /// starting together on one database take turns: the later ones find everything done.
+    /// A PostgreSQL advisory lock on a connection of its own, or a lock file beside the SQLite
+    /// file; released when dropped, or when the process dies.
+    pub fn startup_lock(&self) -> Result<StartupLock, StoreError> {
+        let target = &self.target;
+        let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(e.to_string());
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(target).map_err(|e| unavailable(&e))?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({})", advisory::STARTUP))?;
+                Ok(StartupLock { _held: Box::new(conn) })
+            }
+            Backend::Sqlite => {
+                let path = format!("{target}.startup-lock");
+                let file = std::fs::File::create(&path).map_err(|e| unavailable(&format!("{path}: {e}")))?;
+                file.lock().map_err(|e| unavailable(&format!("{path}: {e}")))?;
+                Ok(StartupLock { _held: Box::new(file) })
+            }
+        }
     }
 
     /// Runs `f` in one write transaction. On SQLite it begins IMMEDIATE, taking the write lock
@@ -206,9 +316,13 @@ impl Db {
         write_transaction(&mut conn, f)
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database takes a write: one that answers reads but cannot write (a full or
+    /// read-only disk, a read-only server) is not ready to serve.
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn()?.batch_execute("SELECT 1").map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.write(|conn| {
+            conn.batch_execute("UPDATE health_probe SET checked_at = CURRENT_TIMESTAMP WHERE id = 1")
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
     }
 
     /// Runs `f` with a connection, outside any explicit transaction.
@@ -241,6 +355,28 @@ pub fn redacted(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The pool's event handler: r2d2 takes it boxed, the pool keeps the counters shared.
+#[derive(Debug)]
+struct Counting(Arc<PoolCounters>);
+
+impl HandleEvent for Counting {
+    fn handle_checkout(&self, event: CheckoutEvent) {
+        self.0.handle_checkout(event);
+    }
+
+    fn handle_timeout(&self, event: TimeoutEvent) {
+        self.0.handle_timeout(event);
+    }
+}
+
+fn load_catalogue_logged(conn: &mut DbConnection, applied: usize) -> Result<(), StoreError> {
+    tracing::info!(applied, "migrations done");
+    tracing::info!("loading the ISTAT municipality catalogue");
+    let loaded = crate::municipality::load_catalogue(conn)?;
+    tracing::info!(loaded, "catalogue ready");
+    Ok(())
 }
 
 fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, StoreError>

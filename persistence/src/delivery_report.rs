@@ -404,3 +404,21 @@ pub fn validated_in(
     let rows: Vec<Row> = query.order(delivery_reports::id.asc()).load(conn)?;
     assemble(conn, rows)
 }
+
+/// The validated reports of these vouchers, oldest first.
+pub fn validated_of_vouchers(
+    conn: &mut DbConnection,
+    vouchers: &[ambito_domain::VoucherId],
+) -> Result<Vec<DeliveryReport>, StoreError> {
+    let ids: Vec<String> = vouchers.iter().map(ToString::to_string).collect();
+    let mut all = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Row> = delivery_reports::table
+            .filter(delivery_reports::voucher_id.eq_any(chunk))
+            .filter(delivery_reports::validated_at.is_not_null())
+            .order(delivery_reports::id.asc())
+            .load(conn)?;
+        all.extend(assemble(conn, rows)?);
+    }
+    Ok(all)
+}

@@ -85,6 +85,11 @@ pub fn insert(conn: &mut DbConnection, doc: &Document) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Every storage key a document row names: what the store's files must be.
+pub fn storage_keys(conn: &mut DbConnection) -> Result<std::collections::HashSet<String>, StoreError> {
+    Ok(documents::table.select(documents::storage_key).load::<String>(conn)?.into_iter().collect())
+}
+
 /// Every document of an owner, oldest first: what a submission freezes.
 pub fn all_of(conn: &mut DbConnection, owner: DocumentOwner) -> Result<Vec<Document>, StoreError> {
     Ok(of(conn, owner, &Page { after: None, limit: i64::MAX - 1 })?.items)

@@ -29,7 +29,7 @@ pub mod throttle;
 pub mod user;
 
 pub use audit::{Origin, Snapshots};
-pub use db::{Backend, Db, DbConnection, PoolOptions};
+pub use db::{Backend, Db, DbConnection, PoolOptions, PoolStats};
 pub use page::{Page, Paged};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -67,9 +67,42 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("a record with these values already exists".into())
             }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(_, info) if unavailable(info.message()) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::BrokenTransactionManager => Self::Unavailable("the connection's transaction broke".into()),
             other => Self::Database(other),
         }
     }
+}
+
+/// Whether a database's error says it cannot serve now (busy, out of space, read-only, shutting
+/// down, too slow), rather than that the statement is wrong: the difference between "try again
+/// later" (503) and a fault of ours (500).
+fn unavailable(message: &str) -> bool {
+    const SIGNS: [&str; 12] = [
+        // SQLite
+        "database is locked",
+        "database table is locked",
+        "database or disk is full",
+        "attempt to write a readonly database",
+        "disk I/O error",
+        "unable to open database file",
+        // PostgreSQL
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "terminating connection",
+        "the database system is",
+        "could not extend file",
+        "No space left on device",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 /// The current instant at the precision both backends store (microseconds), so that what a

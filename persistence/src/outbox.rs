@@ -18,7 +18,7 @@ use ambito_domain::OrganizationId;
 use ambito_domain::event::{DomainEvent, EventName, Subject};
 
 /// The advisory lock key that orders event appends on PostgreSQL.
-const EVENT_LOCK: i64 = 4_242_002;
+const EVENT_LOCK: i64 = crate::db::advisory::EVENTS;
 
 /// Appends one event with its audit entry; answers its sequence number.
 pub fn record(
@@ -100,6 +100,13 @@ fn append(
         crate::on_backend!(conn, |c| diesel::insert_into(event_readers::table).values(chunk).execute(c))?;
     }
     Ok(first)
+}
+
+/// The newest event's number and instant: how far the outbox has come, for metrics.
+pub fn head(conn: &mut DbConnection) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+    let row: Option<(i64, NaiveDateTime)> =
+        events::table.order(events::seq.desc()).select((events::seq, events::occurred_at)).first(conn).optional()?;
+    Ok(row.map(|(seq, at)| (seq, from_db(at))))
 }
 
 /// An event as the feed shows it.

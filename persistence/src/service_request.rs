@@ -681,3 +681,16 @@ pub fn serving_counts(
     }
     providers.iter().map(|p| Ok((*p, per_provider.get(&p.to_string()).map_or(0, |s| s.len() as i64)))).collect()
 }
+
+/// Every request with a voucher under this call (the call-offs of its framework), oldest first.
+pub fn with_vouchers_under(
+    conn: &mut DbConnection,
+    tender: ambito_domain::TenderId,
+) -> Result<Vec<ServiceRequest>, StoreError> {
+    let under = vouchers::table.filter(vouchers::tender_id.eq(tender.to_string())).select(vouchers::request_id);
+    let rows: Vec<Row> = service_requests::table
+        .filter(service_requests::id.eq_any(under))
+        .order(service_requests::id.asc())
+        .load(conn)?;
+    assemble(conn, rows)
+}

@@ -84,13 +84,27 @@ pub fn captured_log() -> String {
     String::from_utf8_lossy(&LOG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
 }
 
+/// How a test configures the app, beyond what every test gets.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Serve `GET /metrics` with this bearer token.
+    pub metrics_token: Option<String>,
+    /// The web origins whose pages may call the app from a browser.
+    pub cors_origins: Vec<String>,
+}
+
 /// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
-    spawn_with_cors(backend, Vec::new()).await
+    spawn_with(backend, Options::default()).await
 }
 
 /// Starts the app on `backend`, letting pages of `cors_origins` call it from a browser.
 pub async fn spawn_with_cors(backend: Backend, cors_origins: Vec<String>) -> Option<TestApp> {
+    spawn_with(backend, Options { cors_origins, ..Options::default() }).await
+}
+
+/// [`spawn`], configured by `options`.
+pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
     capture_logs();
     let id = uuid::Uuid::now_v7().simple().to_string();
     let (url, sqlite_dir, pg_schema) = match backend {
@@ -114,7 +128,7 @@ pub async fn spawn_with_cors(backend: Backend, cors_origins: Vec<String>) -> Opt
         }
     };
     let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
-    let mut app = start(backend, &url, &documents_dir, None, cors_origins);
+    let mut app = start(backend, &url, &documents_dir, None, &options);
     app.db.migrate().expect("migrations");
     app._documents = Some(TempDir(documents_dir));
     app._sqlite_dir = sqlite_dir;
@@ -129,11 +143,11 @@ fn start(
     url: &str,
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
-    cors_origins: Vec<String>,
+    options: &Options,
 ) -> TestApp {
     let db = Db::connect(url, &PoolOptions { max_size: 8, checkout_timeout: Duration::from_secs(5) }).expect("pool");
     let clock = ManualClock::new(chrono::Utc::now());
-    let (port, server) = serve(db.clone(), Arc::new(clock.clone()), documents_dir, faults, cors_origins);
+    let (port, server) = serve_with(db.clone(), Arc::new(clock.clone()), documents_dir, faults, options);
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
@@ -156,13 +170,26 @@ pub fn serve(
     clock: Arc<dyn ambito_api::clock::Clock>,
     documents_dir: &std::path::Path,
     faults: Option<ambito_api::FaultHook>,
-    cors_origins: Vec<String>,
+) -> (u16, actix_web::dev::ServerHandle) {
+    serve_with(db, clock, documents_dir, faults, &Options::default())
+}
+
+/// [`serve`], configured by `options`.
+pub fn serve_with(
+    db: Db,
+    clock: Arc<dyn ambito_api::clock::Clock>,
+    documents_dir: &std::path::Path,
+    faults: Option<ambito_api::FaultHook>,
+    options: &Options,
 ) -> (u16, actix_web::dev::ServerHandle) {
     let tokens = Tokens::new(JWT_SECRET, chrono::Duration::minutes(15), chrono::Duration::days(14));
     let documents = ambito_api::storage::DocumentStore::local(documents_dir).expect("document store");
-    let mut state = AppState::new(db, tokens, clock, documents).with_cors_origins(cors_origins);
+    let mut state = AppState::new(db, tokens, clock, documents).with_cors_origins(options.cors_origins.clone());
     if let Some(hook) = faults {
         state = state.with_fault_hook(hook);
+    }
+    if let Some(token) = &options.metrics_token {
+        state = state.with_metrics_token(token);
     }
     let state = web::Data::new(state);
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -182,7 +209,7 @@ impl TestApp {
     /// Another API process on the same database, as several API processes on one PostgreSQL
     /// database run in production (with a clock of its own, set to the same instant).
     pub fn another_process(&self) -> TestApp {
-        let other = start(self.backend, &self.url, &self.documents_dir, None, Vec::new());
+        let other = start(self.backend, &self.url, &self.documents_dir, None, &Options::default());
         other.clock.set(ambito_api::clock::Clock::now(&self.clock));
         other
     }
@@ -266,7 +293,11 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status: response.status().as_u16(), headers: response.headers().clone(), body }
+        let status = response.status().as_u16();
+        if status == 200 && path.contains("/ocds") {
+            ocds::saw(path, &body);
+        }
+        Reply { status, headers: response.headers().clone(), body }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -368,6 +399,83 @@ pub fn numeric_code(n: u64) -> String {
     let digits: Vec<u8> = body.bytes().map(|c| c - b'0').collect();
     let check = ambito_domain::partita_iva::luhn_check_digit(&digits);
     format!("{body}{check}")
+}
+
+/// OCDS 1.1.5: every package the suite reads is checked against the standard's schemas.
+pub mod ocds {
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+
+    const RELEASE_SCHEMA: &str = include_str!("../data/ocds/release-schema.json");
+    const PACKAGE_SCHEMA: &str = include_str!("../data/ocds/release-package-schema.json");
+    /// Where to save each package read (for `.ci/run`'s libcoveocds check).
+    pub const SAVE_DIR_VAR: &str = "AMBITO_TEST_OCDS_DIR";
+
+    fn draft4(schema: &Value) -> jsonschema::Validator {
+        jsonschema::options().with_draft(jsonschema::Draft::Draft4).build(schema).expect("a valid schema")
+    }
+
+    fn release_validator() -> &'static jsonschema::Validator {
+        static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+        V.get_or_init(|| draft4(&serde_json::from_str(RELEASE_SCHEMA).expect("the release schema")))
+    }
+
+    /// The package schema with its releases left to the release schema, checked apart (it
+    /// names the release schema by its URL, which tests do not fetch).
+    fn envelope_validator() -> &'static jsonschema::Validator {
+        static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+        V.get_or_init(|| {
+            let mut schema: Value = serde_json::from_str(PACKAGE_SCHEMA).expect("the package schema");
+            schema["properties"]["releases"]["items"] = serde_json::json!({"type": "object"});
+            draft4(&schema)
+        })
+    }
+
+    fn errors(validator: &jsonschema::Validator, value: &Value, what: &str) -> Vec<String> {
+        validator.iter_errors(value).map(|e| format!("{what}: {} at {}", e, e.instance_path())).collect()
+    }
+
+    fn check_release(release: &Value, what: &str, problems: &mut Vec<String>) {
+        problems.extend(errors(release_validator(), release, what));
+    }
+
+    /// Panics with every schema error of a release package or record package.
+    pub fn validate(package: &Value) {
+        let mut problems = Vec::new();
+        if let Some(records) = package.get("records") {
+            for key in ["uri", "version", "publishedDate", "publisher"] {
+                if package.get(key).is_none() {
+                    problems.push(format!("record package: no {key}"));
+                }
+            }
+            for (i, record) in records.as_array().expect("records is an array").iter().enumerate() {
+                let ocid = record["ocid"].as_str().expect("a record's ocid");
+                for (j, release) in record["releases"].as_array().expect("a record's releases").iter().enumerate() {
+                    assert_eq!(release["ocid"].as_str(), Some(ocid), "a record's releases share its ocid");
+                    check_release(release, &format!("records[{i}].releases[{j}]"), &mut problems);
+                }
+                check_release(&record["compiledRelease"], &format!("records[{i}].compiledRelease"), &mut problems);
+            }
+        } else {
+            problems.extend(errors(envelope_validator(), package, "package"));
+            for (i, release) in package["releases"].as_array().into_iter().flatten().enumerate() {
+                check_release(release, &format!("releases[{i}]"), &mut problems);
+            }
+        }
+        assert!(problems.is_empty(), "not OCDS 1.1.5:\n{}\n{package:#}", problems.join("\n"));
+    }
+
+    /// Validates a package the suite read, and saves it when asked.
+    pub fn saw(path: &str, package: &Value) {
+        validate(package);
+        if let Ok(dir) = std::env::var(SAVE_DIR_VAR) {
+            let _ = std::fs::create_dir_all(&dir);
+            let name = path.trim_start_matches('/').replace(['/', '?', '&', '='], "_");
+            let file = std::path::Path::new(&dir).join(format!("{name}-{}.json", uuid::Uuid::now_v7().simple()));
+            std::fs::write(file, serde_json::to_vec_pretty(package).expect("JSON")).expect("save the package");
+        }
+    }
 }
 
 /// Runs each named async test function on SQLite and on PostgreSQL.

@@ -9,6 +9,7 @@ pub mod beneficiary;
 pub mod copayment;
 pub mod delivery_report;
 pub mod mediation;
+pub mod ocds;
 pub mod patto;
 pub mod registry;
 pub mod requirement;

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use ambito_persistence::session;
-use ambito_persistence::throttle::{self, Policy};
+use ambito_persistence::throttle::{self, Claim, Policy};
 use ambito_persistence::user::{self, User, UserKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -82,8 +82,23 @@ fn locked(until: DateTime<Utc>, now: DateTime<Utc>, account: bool) -> ApiError {
     }
 }
 
-/// Checks a login and secret, with throttling; answers the user when they match.
+/// Checks a login and secret, with throttling; answers the user when they match. Refusals for
+/// throttling are counted in the metrics.
 async fn check_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    login: String,
+    secret: String,
+    kind: UserKind,
+) -> Result<User, ApiError> {
+    let result = check_throttled_credentials(state, req, login, secret, kind).await;
+    if let Err(ApiError::TooManyRequests { code, .. }) = &result {
+        state.metrics.login_throttled(code);
+    }
+    result
+}
+
+async fn check_throttled_credentials(
     state: &AppState,
     req: &HttpRequest,
     login: String,
@@ -93,39 +108,67 @@ async fn check_credentials(
     let now = state.clock.now();
     let account_key = format!("login:{login}");
     let address_key = format!("addr:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default());
-    let (keys, lookup) = ((account_key.clone(), address_key.clone()), login.clone());
-    let (account_lock, address_lock, found) = state
-        .read(move |conn| {
-            Ok((
-                throttle::locked_until(conn, &keys.0, now)?,
-                throttle::locked_until(conn, &keys.1, now)?,
-                user::find_login(conn, &lookup)?,
-            ))
+    // Both keys count the attempt before the password is checked (see `throttle`).
+    let keys = (account_key.clone(), address_key.clone());
+    let (account, address) = state
+        .write(move |conn| {
+            let account = throttle::claim(conn, &keys.0, &ACCOUNT_POLICY, now)?;
+            let address = match account {
+                Claim::Locked(_) => Claim::Allowed { last: false },
+                Claim::Allowed { .. } => throttle::claim(conn, &keys.1, &ADDRESS_POLICY, now)?,
+            };
+            Ok((account, address))
         })
         .await?;
-    if let Some(until) = account_lock {
+    if let Claim::Locked(until) = account {
         return Err(locked(until, now, true));
     }
-    if let Some(until) = address_lock {
+    if let Claim::Locked(until) = address {
         return Err(locked(until, now, false));
     }
+    let found = state.read(move |conn| Ok(user::find_login(conn, &login)?)).await?;
     let found = found.filter(|(u, _)| u.kind == kind);
     let hash = found.as_ref().map(|(_, h)| h.clone());
-    let matches = state.passwords.verify(secret, hash).await?;
+    let matches = match state.passwords.verify(secret, hash).await {
+        Ok(matches) => matches,
+        Err(busy) => {
+            // Not checked: the attempt does not count.
+            let keys = (account_key, address_key);
+            state
+                .write(move |conn| {
+                    throttle::release(conn, &keys.0)?;
+                    Ok(throttle::release(conn, &keys.1)?)
+                })
+                .await?;
+            return Err(busy);
+        }
+    };
     match found {
         Some((user, _)) if matches && user.active => {
-            state.write(move |conn| Ok(throttle::reset(conn, &account_key)?)).await?;
+            state
+                .write(move |conn| {
+                    throttle::reset(conn, &account_key)?;
+                    Ok(throttle::release(conn, &address_key)?)
+                })
+                .await?;
             Ok(user)
         }
         _ => {
-            let lock = state
+            let (account_last, address_last) =
+                (account == Claim::Allowed { last: true }, address == Claim::Allowed { last: true });
+            if !account_last && !address_last {
+                return Err(ApiError::InvalidCredentials);
+            }
+            let until = state
                 .write(move |conn| {
-                    let account = throttle::record_failure(conn, &account_key, &ACCOUNT_POLICY, now)?;
-                    let address = throttle::record_failure(conn, &address_key, &ADDRESS_POLICY, now)?;
+                    let account =
+                        account_last.then(|| throttle::lock(conn, &account_key, &ACCOUNT_POLICY, now)).transpose()?;
+                    let address =
+                        address_last.then(|| throttle::lock(conn, &address_key, &ADDRESS_POLICY, now)).transpose()?;
                     Ok(account.map(|u| (u, true)).or(address.map(|u| (u, false))))
                 })
                 .await?;
-            match lock {
+            match until {
                 Some((until, account)) => Err(locked(until, now, account)),
                 None => Err(ApiError::InvalidCredentials),
             }

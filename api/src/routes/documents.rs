@@ -11,7 +11,6 @@ use ambito_domain::{DocumentId, DocumentType};
 use ambito_persistence::DbConnection;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -23,6 +22,7 @@ use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::openapi::{IdempotencyHeader, PublicDocumentDownload, PublicErrors, UploadErrors};
 use crate::pagination::{Listing, PageQuery};
+use crate::request_limits::next_chunk;
 use crate::storage::sha256_hex;
 
 /// The largest document accepted.
@@ -108,23 +108,26 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
 
 async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
     let (mut document_type, mut file) = (None, None);
-    while let Some(field) = form.next().await {
+    while let Some(field) = next_chunk(&mut form).await? {
         let mut field = field.map_err(multipart_error)?;
         let name = field.name().unwrap_or("").to_owned();
         let limit = match name.as_str() {
             "document_type" => 64,
             "file" => MAX_DOCUMENT_BYTES,
-            // Other parts are read and ignored, as form fields a client may add.
-            _ => {
-                while let Some(chunk) = field.next().await {
-                    chunk.map_err(multipart_error)?;
-                }
-                continue;
+            // Refused before its bytes are read.
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    format!(
+                        "unknown part `{}`: send a `document_type` part and a `file` part",
+                        other.replace('\0', "")
+                    ),
+                ));
             }
         };
         let filename = field.content_disposition().and_then(|d| d.get_filename().map(str::to_owned));
         let mut buf = BytesMut::new();
-        while let Some(chunk) = field.next().await {
+        while let Some(chunk) = next_chunk(&mut field).await? {
             let chunk = chunk.map_err(multipart_error)?;
             if buf.len() + chunk.len() > limit {
                 return Err(if name == "file" {
@@ -142,6 +145,9 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
                 String::from_utf8(buf.to_vec()).map_err(|_| ApiError::invalid_field("document_type", "not text"))?,
             );
         }
+    }
+    if document_type.as_ref().is_some_and(|t| t.contains('\0')) {
+        return Err(ApiError::invalid_field("document_type", crate::error::NUL_MESSAGE));
     }
     let document_type = document_type.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     let (Some(document_type), Some((filename, bytes))) = (document_type, file) else {
@@ -217,14 +223,20 @@ where
     if let Some(replayed) = idempotency::earlier_answer(state, caller, &key, &location, &fingerprint).await? {
         return Ok(replayed);
     }
-    state.documents.put(&document.storage_key(), upload.bytes).await?;
+    let storage_key = document.storage_key();
+    state.documents.put(&storage_key, upload.bytes).await?;
     let scope = location.clone();
-    idempotency::run(state, caller, key, &scope, &fingerprint, move |tx| {
+    let answer = idempotency::run(state, caller, key, &scope, &fingerprint, move |tx| {
         record(tx, &document)?;
         let location = format!("{location}/{}", document.id);
         Ok(Created::new(&DocumentView::from(document.clone()), location, None))
     })
-    .await
+    .await;
+    if answer.is_err() {
+        // No row names the file: it goes now (or, if this fails, at the next start-up's sweep).
+        state.documents.discard(&storage_key).await;
+    }
+    answer
 }
 
 /// Answers a stored document's bytes, after checking them against their hash.

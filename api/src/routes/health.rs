@@ -29,7 +29,7 @@ pub async fn live() -> HttpResponse {
 
 /// Readiness
 ///
-/// The database answers; 503 when it does not.
+/// The database answers and takes writes; 503 when it does not.
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "Ready", body = Health), PublicErrors),
@@ -38,12 +38,12 @@ pub async fn live() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    crate::blocking(move || {
+    crate::within_deadline(crate::blocking(move || {
         db.ping().map_err(|e| {
             tracing::warn!(error = %e, "readiness check failed");
             ApiError::Unavailable
         })
-    })
+    }))
     .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok".into() }))
 }

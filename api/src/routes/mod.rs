@@ -39,6 +39,7 @@ pub mod events;
 pub mod health;
 pub mod me;
 pub mod mediation;
+pub mod ocds;
 pub mod organizations;
 pub mod patti;
 pub mod providers;

@@ -1,7 +1,9 @@
 use ambito_api::auth::Claims;
+use ambito_persistence::throttle;
 use ambito_tests::{DEMO_PASSWORD, JWT_SECRET, TestApp, demo, on_both_databases};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -18,6 +20,8 @@ on_both_databases!(
     a_deactivated_user_is_locked_out_at_once,
     repeated_failures_lock_the_account_without_revealing_it_exists,
     a_service_account_gets_a_token_with_its_client_secret,
+    parallel_wrong_passwords_check_no_more_than_the_limit,
+    an_address_guessing_many_accounts_is_stopped_at_the_limit,
 );
 
 async fn a_good_login_gives_tokens_that_open_me(app: TestApp) {
@@ -253,4 +257,44 @@ async fn a_service_account_gets_a_token_with_its_client_secret(app: TestApp) {
     let person =
         app.post("/api/v1/auth/token", None, json!({"client_id": demo::CREMONA, "client_secret": DEMO_PASSWORD})).await;
     assert_eq!(person.status, 401);
+}
+
+/// Fifty wrong passwords at once for one account, half of them to another API process on the
+/// same database: five are checked, the rest are refused unchecked, and the account is locked.
+async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
+    app.seed_demo();
+    let other = app.another_process();
+    let attempts = (0..50).map(|i| {
+        let server = if i % 2 == 0 { &app } else { &other };
+        server.login(demo::CONCASS, "wrong password, in parallel")
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let mut seen: std::collections::BTreeMap<(u16, String), usize> = Default::default();
+    for reply in &replies {
+        *seen.entry((reply.status, reply.problem_code().to_owned())).or_default() += 1;
+    }
+    let checked_and_refused = seen.get(&(401, "invalid_credentials".to_owned())).copied().unwrap_or(0);
+    let locked = seen.get(&(429, "login_locked".to_owned())).copied().unwrap_or(0);
+    // `server_busy` answers were not checked either: they do not count.
+    let busy = seen.get(&(429, "server_busy".to_owned())).copied().unwrap_or(0);
+    assert_eq!((checked_and_refused, locked + busy), (4, 46), "{seen:?}");
+    let state = app.db.read(|c| throttle::state(c, &format!("login:{}", demo::CONCASS))).unwrap();
+    assert!(state.is_some_and(|s| s.locked_until.is_some()), "the account is locked: {state:?}");
+    assert_eq!(app.login(demo::CONCASS, DEMO_PASSWORD).await.status, 429);
+}
+
+/// Sixty wrong logins from one address, over many accounts and in parallel: at most fifty are
+/// checked, and then even a right password from that address waits.
+async fn an_address_guessing_many_accounts_is_stopped_at_the_limit(app: TestApp) {
+    app.seed_demo();
+    let app = &app;
+    // Four at a time, what the server checks at once without answering `server_busy`.
+    let attempts = (0..60).map(|i| async move { app.login(&format!("guess-{i}@nowhere.it"), "wrong password").await });
+    let replies: Vec<_> = futures_util::stream::iter(attempts).buffer_unordered(4).collect().await;
+    let checked = replies.iter().filter(|r| r.status == 401).count();
+    let stopped = replies.iter().filter(|r| r.problem_code() == "too_many_attempts").count();
+    let seen: Vec<_> = replies.iter().map(|r| (r.status, r.body["code"].clone())).collect();
+    assert_eq!((checked, stopped), (49, 11), "the fiftieth is checked and locks the address: {seen:?}");
+    let right = app.login(demo::ASC, DEMO_PASSWORD).await;
+    assert_eq!((right.status, right.problem_code()), (429, "too_many_attempts"));
 }

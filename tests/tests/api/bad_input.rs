@@ -2,11 +2,14 @@ use actix_web::http::Method;
 use ambito_tests::{Body, TestApp, demo, on_both_databases};
 use serde_json::json;
 
+use crate::calls::{PDF, mediation_call};
+
 on_both_databases!(
     malformed_bodies_are_4xx_problems_and_store_nothing,
     invalid_codice_fiscale_and_partita_iva_are_refused_per_field,
     bad_paths_queries_routes_and_methods_are_4xx_problems,
     a_duplicate_organization_is_a_conflict,
+    a_nul_or_an_impossible_instant_is_refused_naming_its_field,
 );
 
 /// Every creating endpoint and a body it would accept.
@@ -185,4 +188,65 @@ async fn a_duplicate_organization_is_a_conflict(app: TestApp) {
     assert_eq!(taken.status, 409);
     let user = json!({"organization_id": app.organization_of(&admin).await, "email": demo::ASC, "display_name": "Doppio", "password": "a long enough password"});
     assert_eq!(app.post("/api/v1/users", Some(&admin), user).await.status, 409);
+}
+
+fn fields(reply: &ambito_tests::Reply) -> Vec<String> {
+    reply.body["errors"].as_array().into_iter().flatten().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A NUL character, which PostgreSQL refuses and SQLite keeps, is a 422 naming its field
+/// wherever it comes (a body, a nested list, a query parameter, a form part); so is an instant
+/// outside any real procedure; and nothing is stored.
+async fn a_nul_or_an_impossible_instant_is_refused_naming_its_field(app: TestApp) {
+    app.seed_demo();
+    let asc = app.token(demo::ASC).await;
+    let login = app.post("/api/v1/auth/login", None, json!({"email": "asc\u{0}@x.it", "password": "x"})).await;
+    assert_eq!((login.status, login.problem_code(), fields(&login)), (422, "validation_failed", vec!["email".into()]));
+    let search = app.get("/api/v1/municipalities?province=CR&q=Crem%00ona", None).await;
+    assert_eq!((search.status, fields(&search)), (422, vec!["q".to_owned()]), "{search:?}");
+    let mut terms = mediation_call(&app).await;
+    terms["title"] = json!("Avviso\u{0}");
+    terms["interventions"][2]["code"] = json!("mediation_\u{0}health");
+    let created = app.post("/api/v1/tenders", Some(&asc), terms).await;
+    assert_eq!((created.status, fields(&created)), (422, vec!["interventions.2.code".into(), "title".into()]));
+    assert!(created.body["errors"][0]["message"].as_str().unwrap().contains("NUL"), "{created:?}");
+
+    for (instant, field) in
+        [("9999-12-31T23:59:59Z", "submission_deadline"), ("1900-05-23T12:00", "clarification_deadline")]
+    {
+        let mut terms = mediation_call(&app).await;
+        terms[field] = json!(instant);
+        let far = app.post("/api/v1/tenders", Some(&asc), terms).await;
+        assert_eq!((far.status, fields(&far)), (422, vec![field.to_owned()]), "{far:?}");
+        let message = far.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("between 2000 and 2099"), "{message}");
+    }
+    let listed = app.get("/api/v1/tenders", Some(&asc)).await;
+    assert_eq!(listed.body["items"], json!([]), "nothing was stored");
+
+    let draft = app.post("/api/v1/tenders", Some(&asc), mediation_call(&app).await).await;
+    assert_eq!(draft.status, 201, "{draft:?}");
+    let documents = format!("/api/v1/tenders/{}/documents", draft.id());
+    let nul_type = app.upload(&documents, &asc, "durc\u{0}", "avviso.pdf", PDF).await;
+    assert_eq!((nul_type.status, fields(&nul_type)), (422, vec!["document_type".to_owned()]));
+    let boundary = "b0undary";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\ndurc\r\n--{boundary}--\r\n"
+    );
+    let unknown = app
+        .request(
+            Method::POST,
+            &documents,
+            Some(&asc),
+            &[],
+            Some(Body::Raw("multipart/form-data; boundary=b0undary", form.into_bytes())),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.problem_code()), (400, "invalid_multipart"));
+    assert!(unknown.body["detail"].as_str().unwrap().contains("`note`"), "{unknown:?}");
+    let listed = app.get(&documents, Some(&asc)).await;
+    assert_eq!(listed.body.as_array().map_or_else(|| listed.body["items"].as_array().unwrap().len(), Vec::len), 0);
+
+    let long = app.get(&format!("/api/v1/municipalities?q={}", "a".repeat(9000)), None).await;
+    assert_eq!((long.status, long.problem_code()), (414, "uri_too_long"));
 }

@@ -15,9 +15,12 @@ use ambito_tests::{TestApp, demo, on_both_databases};
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
-use crate::calls::{mediation_call, publish};
+use crate::calls::{PDF, mediation_call, publish};
 
-on_both_databases!(a_retry_after_the_server_is_killed_between_the_work_and_the_answer_creates_once);
+on_both_databases!(
+    a_retry_after_the_server_is_killed_between_the_work_and_the_answer_creates_once,
+    files_a_crash_left_without_a_record_are_swept_and_recorded_ones_kept,
+);
 
 const CHILD_DB: &str = "AMBITO_TEST_CHILD_DB";
 const CHILD_DOCUMENTS: &str = "AMBITO_TEST_CHILD_DOCUMENTS";
@@ -38,7 +41,7 @@ fn child_server() {
             }
         });
         let (port, _server) =
-            ambito_tests::serve(db, Arc::new(SystemClock), std::path::Path::new(&documents), Some(hook), Vec::new());
+            ambito_tests::serve(db, Arc::new(SystemClock), std::path::Path::new(&documents), Some(hook));
         println!("PORT {port}");
         std::io::stdout().flush().expect("stdout");
         std::future::pending::<()>().await;
@@ -107,4 +110,39 @@ async fn a_retry_after_the_server_is_killed_between_the_work_and_the_answer_crea
         )
         .await;
     assert_eq!((again.status, again.header("idempotent-replayed")), (201, None));
+}
+
+/// A crash between a document's file and its row leaves a file no row names, or a staging file
+/// half written: the sweep at start-up removes both once they are old, and keeps every file a
+/// row names, however old.
+async fn files_a_crash_left_without_a_record_are_swept_and_recorded_ones_kept(app: TestApp) {
+    app.seed_demo();
+    let asc = app.token(demo::ASC).await;
+    let draft = app.post("/api/v1/tenders", Some(&asc), mediation_call(&app).await).await;
+    let tender = draft.id();
+    let uploaded = app.upload(&format!("/api/v1/tenders/{tender}/documents"), &asc, "notice", "avviso.pdf", PDF).await;
+    assert_eq!(uploaded.status, 201, "{uploaded:?}");
+    let recorded = app.documents_dir.join(format!("tenders/{tender}/{}", uploaded.id()));
+    let orphan = app.documents_dir.join(format!("tenders/{tender}/{}", uuid::Uuid::now_v7()));
+    let staging = app.documents_dir.join(format!("tenders/{tender}/{}.staging-1", uuid::Uuid::now_v7()));
+    let young = app.documents_dir.join(format!("tenders/{tender}/{}", uuid::Uuid::now_v7()));
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    for path in [&recorded, &orphan, &staging, &young] {
+        std::fs::write(path, PDF).unwrap();
+        if path != &young {
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(two_hours_ago).unwrap();
+        }
+    }
+
+    let keys = app.db.read(ambito_persistence::document::storage_keys).unwrap();
+    let store = ambito_api::storage::DocumentStore::local(&app.documents_dir).unwrap();
+    let removed = store.sweep(|key| keys.contains(key), Duration::from_secs(3600)).unwrap();
+    assert_eq!(removed, 2);
+    assert!(
+        recorded.exists() && young.exists(),
+        "a recorded file, and a young one that may be an upload under way, stay"
+    );
+    assert!(!orphan.exists() && !staging.exists());
+    let download = app.get(&format!("/api/v1/tenders/{tender}/documents/{}", uploaded.id()), Some(&asc)).await;
+    assert_eq!(download.status, 200, "{download:?}");
 }

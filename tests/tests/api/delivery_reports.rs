@@ -13,7 +13,7 @@ on_both_databases!(april_of_home_care_is_reported_contested_corrected_and_valida
 /// The story up to a running service: vouchers for 6 hours a week and 20 meals a month from
 /// 4 March 2024, both served by Coop Due, the family's ISEE €11,662. Answers the request's id
 /// and the vouchers' ids (home care, meals).
-async fn running_service(app: &TestApp) -> (String, String, String, String) {
+pub async fn running_service(app: &TestApp) -> (String, String, String, String) {
     casalmaggiore_list(app).await;
     let concass = app.token(demo::CONCASS).await;
     let town = app.token(demo::CASALMAGGIORE).await;

@@ -2,7 +2,7 @@
 
 use ambito_tests::{TestApp, demo, on_both_databases};
 use futures_util::future::join_all;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::calls::{PDF, apply, attach, mediation_call, publish, submit, submitted_mediation};
 
@@ -291,6 +291,7 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
     let uno = app.token(demo::COOP_UNO).await;
     let (id, application) = submitted_mediation(&app, &asc, &uno).await;
 
+    app.set_time("2022-05-03T09:00:00+02:00");
     let amended = app
         .post(
             &format!("/api/v1/tenders/{id}/amendments"),
@@ -307,6 +308,17 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
     assert_eq!(history.body["items"][0]["reason"], "Proroga per consentire la più ampia partecipazione");
     let waiting = app.get(&format!("/api/v1/applications/{application}"), Some(&uno)).await;
     assert_eq!(waiting.body["needs_confirmation"], true);
+    // In OCDS, the amendment is a release of its own: the window it moved, as it stood before and after.
+    let ocds = app.get(&format!("/api/v1/tenders/{id}/ocds"), None).await;
+    let releases = ocds.body["releases"].as_array().unwrap();
+    let tags: Vec<&Value> = releases.iter().map(|r| &r["tag"][0]).collect();
+    assert_eq!(tags, [&json!("tender"), &json!("tenderAmendment")]);
+    assert_eq!(releases[0]["tender"]["tenderPeriod"]["endDate"], "2022-05-30T12:00:00+02:00");
+    assert_eq!(releases[1]["tender"]["tenderPeriod"]["endDate"], "2022-06-06T12:00:00+02:00");
+    assert_eq!(
+        releases[1]["tender"]["amendments"][0]["rationale"],
+        "Proroga per consentire la più ampia partecipazione"
+    );
 
     // Unconfirmed after the new deadline, it cannot be admitted.
     app.set_time("2022-06-07T09:00:00+02:00");
@@ -322,6 +334,7 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
     let draft_terms = mediation_call(&app).await;
     app.set_time("2022-05-02T09:00:00+02:00");
     let other = publish(&app, &asc, draft_terms).await;
+    app.set_time("2022-05-03T09:00:00+02:00");
     let note = app
         .post(
             &format!("/api/v1/tenders/{other}/amendments"),
@@ -330,9 +343,19 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
         )
         .await;
     assert_eq!((note.status, note.body["material"].as_bool()), (201, Some(false)));
+    app.set_time("2022-05-04T09:00:00+02:00");
     let nothing =
         app.post(&format!("/api/v1/tenders/{other}/amendments"), Some(&asc), json!({"reason": "Niente"})).await;
     assert_eq!(nothing.status, 422);
+    // A cancellation is the call's last release.
+    let cancelled =
+        app.post(&format!("/api/v1/tenders/{other}/cancel"), Some(&asc), json!({"reason": "Sostituito"})).await;
+    assert_eq!(cancelled.status, 200, "{cancelled:?}");
+    let record = app.get(&format!("/api/v1/tenders/{other}/ocds/record"), None).await;
+    let record = &record.body["records"][0];
+    let tags: Vec<&Value> = record["releases"].as_array().unwrap().iter().map(|r| &r["tag"][0]).collect();
+    assert_eq!(tags, [&json!("tender"), &json!("tenderAmendment"), &json!("tenderCancellation")]);
+    assert_eq!(record["compiledRelease"]["tender"]["status"], "cancelled");
 }
 
 async fn documents_are_checked_on_the_way_in_and_out(app: TestApp) {

@@ -276,6 +276,15 @@ async fn seed_004_the_home_care_list_over_its_life(app: TestApp) {
     let list = entries(&registry(None).await);
     assert!(list.contains(&("Cooperativa Sociale Demo Tre".into(), "home_care_generic".into(), "019009".into())));
     assert_eq!(cell(&matrix(None).await, "019009", "social_care"), (1, 0), "the gap is closed");
+    // In OCDS: the publication, the first award, the suspension, the second round and its award.
+    let ocds = app.get(&format!("/api/v1/tenders/{id}/ocds"), None).await;
+    let releases = ocds.body["releases"].as_array().unwrap();
+    let tags: Vec<&str> = releases.iter().map(|r| r["tag"][0].as_str().unwrap()).collect();
+    assert_eq!(tags, ["tender", "award", "awardUpdate", "tenderUpdate", "award"]);
+    assert_eq!(releases[3]["tender"]["tenderPeriod"]["endDate"], "2024-09-30T12:00:00+02:00");
+    assert_eq!(releases[3]["tender"]["status"], "active");
+    assert_eq!(releases[4]["awards"].as_array().unwrap().len(), 3, "the third provider joins the same list");
+    assert_eq!(releases[4]["tender"]["status"], "complete");
 
     // As it stood then: the registry and the matrix of 21 February, asked in October.
     assert_eq!(entries(&registry(Some("2024-02-21T09:00:00%2B01:00")).await), entries(&first_list));
