@@ -72,7 +72,11 @@ fn three_processes_starting_on_one_new_postgresql_schema_all_come_up() {
     };
     let schema = format!("startup_{}", std::process::id());
     let psql = |sql: &str| {
-        let status = Command::new("psql").args([server.as_str(), "-q", "-c", sql]).status().expect("psql");
+        let status = Command::new("psql")
+            .args([server.as_str(), "-q", "-c", sql])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
+            .status()
+            .expect("psql");
         assert!(status.success(), "{sql}");
     };
     psql(&format!("CREATE SCHEMA {schema}"));
