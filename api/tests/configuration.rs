@@ -2,6 +2,8 @@
 //! work with is refused in one line on stderr with a non-zero exit, before anything is written;
 //! a good start says what it is doing, and a stop says so.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -131,15 +133,8 @@ fn a_busy_port_is_found_before_anything_is_written() {
 }
 
 fn health_answers(address: &str) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
+    let port = address.rsplit(':').next().and_then(|p| p.parse().ok());
+    port.is_some_and(|port| common::get(port, "/health/live").is_ok_and(|a| a.starts_with("HTTP/1.1 200")))
 }
 
 #[test]
