@@ -74,8 +74,8 @@ fn init_logging(format: LogFormat) {
 /// (see `Db::startup_lock`).
 fn open_db(args: &DbArgs) -> Result<(Db, StartupLock), String> {
     args.check()?;
+    let lock = Db::startup_lock(&args.database_url).map_err(|e| one_line(&e.to_string()))?;
     let db = Db::connect(&args.database_url, &args.pool_options()).map_err(|e| one_line(&e.to_string()))?;
-    let lock = db.startup_lock().map_err(|e| one_line(&e.to_string()))?;
     let applied = db.migrate().map_err(|e| one_line(&e.to_string()))?;
     let location = match db.backend() {
         Backend::Sqlite => {

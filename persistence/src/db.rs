@@ -119,8 +119,6 @@ pub struct StartupLock {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
-    /// What the manager connects to, for the start-up lock's connection of its own.
-    target: String,
     backend: Backend,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of polling in SQLite's busy handler, whose growing sleeps gave second-long tails under
@@ -187,32 +185,9 @@ impl Db {
     /// once, so that a database that cannot be reached (or a file that cannot be created) is one
     /// clear error naming it, rather than the pool's retries.
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
-        let backend = Backend::of_url(url);
-        let target = match backend {
-            Backend::Postgres => url.to_owned(),
-            Backend::Sqlite => {
-                let path = url.strip_prefix("sqlite://").unwrap_or(url);
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Unavailable(format!("cannot create the directory {}: {e}", absolute(dir)))
-                    })?;
-                }
-                path.to_owned()
-            }
-        };
-        let manager = Manager { backend, target: target.clone() };
-        let first = manager.connect().map_err(|e| {
-            StoreError::Unavailable(match backend {
-                Backend::Sqlite => format!(
-                    "cannot open the SQLite database {} (is its directory writable?): {}",
-                    absolute(Path::new(&manager.target)),
-                    one_line(&e.to_string())
-                ),
-                Backend::Postgres => {
-                    format!("cannot connect to PostgreSQL at {}: {}", redacted(url), one_line(&e.to_string()))
-                }
-            })
-        })?;
+        let (backend, target) = target_of(url)?;
+        let manager = Manager { backend, target };
+        let first = manager.connect().map_err(|e| cannot_open(backend, &manager.target, url, &e))?;
         drop(first);
         let counters = Arc::new(PoolCounters::default());
         let pool = Pool::builder()
@@ -227,7 +202,7 @@ impl Db {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
-        Ok(Self { pool, target, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
     }
 
     /// The pool's connections and counters, for metrics.
@@ -284,19 +259,25 @@ impl Db {
     /// starting together on one database take turns: the later ones find everything done.
     /// A PostgreSQL advisory lock on a connection of its own, or a lock file beside the SQLite
     /// file; released when dropped, or when the process dies.
-    pub fn startup_lock(&self) -> Result<StartupLock, StoreError> {
-        let target = &self.target;
-        let unavailable = |e: &dyn std::fmt::Display| StoreError::Unavailable(e.to_string());
-        match self.backend {
+    ///
+    /// Taken before the first connection: opening a new SQLite file from several processes at
+    /// once races to switch it to WAL, and a loser fails with "database is locked".
+    pub fn startup_lock(url: &str) -> Result<StartupLock, StoreError> {
+        let (backend, target) = target_of(url)?;
+        match backend {
             Backend::Postgres => {
-                let mut conn = diesel::PgConnection::establish(target).map_err(|e| unavailable(&e))?;
+                let mut conn =
+                    diesel::PgConnection::establish(&target).map_err(|e| cannot_open(backend, &target, url, &e))?;
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({})", advisory::STARTUP))?;
                 Ok(StartupLock { _held: Box::new(conn) })
             }
             Backend::Sqlite => {
                 let path = format!("{target}.startup-lock");
-                let file = std::fs::File::create(&path).map_err(|e| unavailable(&format!("{path}: {e}")))?;
-                file.lock().map_err(|e| unavailable(&format!("{path}: {e}")))?;
+                let failed = |e: std::io::Error| {
+                    StoreError::Unavailable(format!("cannot lock {}: {e}", absolute(Path::new(&path))))
+                };
+                let file = std::fs::File::create(&path).map_err(failed)?;
+                file.lock().map_err(failed)?;
                 Ok(StartupLock { _held: Box::new(file) })
             }
         }
@@ -333,6 +314,37 @@ impl Db {
         let mut conn = self.conn()?;
         f(&mut conn)
     }
+}
+
+/// The backend a URL names and what its connections open; for SQLite, the file's folder is
+/// created first.
+fn target_of(url: &str) -> Result<(Backend, String), StoreError> {
+    let backend = Backend::of_url(url);
+    let target = match backend {
+        Backend::Postgres => url.to_owned(),
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create the directory {}: {e}", absolute(dir)))
+                })?;
+            }
+            path.to_owned()
+        }
+    };
+    Ok((backend, target))
+}
+
+/// One clear line for a database that cannot be opened, without the URL's password.
+fn cannot_open(backend: Backend, target: &str, url: &str, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(match backend {
+        Backend::Sqlite => format!(
+            "cannot open the SQLite database {} (is its directory writable?): {}",
+            absolute(Path::new(target)),
+            one_line(&e.to_string())
+        ),
+        Backend::Postgres => format!("cannot connect to PostgreSQL at {}: {}", redacted(url), one_line(&e.to_string())),
+    })
 }
 
 /// A path as the operator would look for it: absolute when it can be made so.
