@@ -35,8 +35,8 @@ class Api:
         self.token = token
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
-    def call(self, method, path, body=None, token=None):
-        headers = {"accept": "application/json"}
+    def call(self, method, path, body=None, token=None, extra_headers=None):
+        headers = {"accept": "application/json", **(extra_headers or {})}
         token = token or self.token
         if token:
             headers["authorization"] = f"Bearer {token}"
@@ -101,10 +101,9 @@ APPLICATION = {
 }
 
 
-def cmd_setup(base, out, password):
-    api = Api(base)
-    staff = login(api, "staff@asc.demo", password)
-    provider = login(api, "operatore@coop-uno.demo", password)
+def publish_call(api):
+    """Creates and publishes, as the staff member `api` is logged in as, a call that closes in a
+    day; returns its id and deadline."""
     rome = timezone(timedelta(hours=1))  # any offset will do; the server shows Rome time
     deadline = (datetime.now(rome) + timedelta(days=1)).replace(microsecond=0).isoformat()
     tender = {
@@ -124,14 +123,22 @@ def cmd_setup(base, out, password):
         "validity_from": "2027-01-01",
         "validity_to": "2029-12-31",
     }
-    api.token = staff
     created = api.expect(201, "POST", "/api/v1/tenders", tender)
     api.expect(200, "POST", f"/api/v1/tenders/{created['id']}/publish")
-    write_json(out, "setup.json", {"staff": staff, "provider": provider, "tender": created["id"]})
-    for name, value in (("staff.token", staff), ("provider.token", provider), ("tender.id", created["id"])):
+    return created["id"], deadline
+
+
+def cmd_setup(base, out, password):
+    api = Api(base)
+    staff = login(api, "staff@asc.demo", password)
+    provider = login(api, "operatore@coop-uno.demo", password)
+    api.token = staff
+    tender, deadline = publish_call(api)
+    write_json(out, "setup.json", {"staff": staff, "provider": provider, "tender": tender})
+    for name, value in (("staff.token", staff), ("provider.token", provider), ("tender.id", tender)):
         with open(os.path.join(out, name), "w") as f:
             f.write(value)
-    print(f"bench: call {created['id']} published, deadline {deadline}")
+    print(f"bench: call {tender} published, deadline {deadline}")
 
 
 def cmd_seed(base, out, n):

@@ -17,6 +17,8 @@ use serde_json::Value;
 
 pub use ambito_persistence::Backend;
 
+pub mod faults;
+
 /// The environment variable naming the PostgreSQL server tests use, such as
 /// `postgres://postgres@127.0.0.1:5432/test`.
 pub const PG_URL_VAR: &str = "AMBITO_TEST_PG_URL";
@@ -91,6 +93,11 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// The web origins whose pages may call the app from a browser.
     pub cors_origins: Vec<String>,
+    /// Where the SQLite file and the documents go, instead of the system's temporary folder.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The PostgreSQL server the app connects to, instead of [`PG_URL_VAR`]'s (a relay in front
+    /// of it); the test's schema is still made and dropped through [`PG_URL_VAR`]'s.
+    pub postgres_server: Option<String>,
 }
 
 /// Starts the app on `backend`; `None` (with a notice) when PostgreSQL is not configured.
@@ -107,9 +114,10 @@ pub async fn spawn_with_cors(backend: Backend, cors_origins: Vec<String>) -> Opt
 pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
     capture_logs();
     let id = uuid::Uuid::now_v7().simple().to_string();
+    let data_dir = options.data_dir.clone().unwrap_or_else(std::env::temp_dir);
     let (url, sqlite_dir, pg_schema) = match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("ambito-test-{id}"));
+            let dir = data_dir.join(format!("ambito-test-{id}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let url = format!("sqlite://{}", dir.join("ambito.db").display());
             (url, Some(TempDir(dir)), None)
@@ -122,12 +130,13 @@ pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
             let schema = format!("t_{id}");
             let mut admin = diesel::PgConnection::establish(&server).expect("connect to the test PostgreSQL server");
             admin.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create the test schema");
-            let separator = if server.contains('?') { '&' } else { '?' };
-            let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+            let app_server = options.postgres_server.clone().unwrap_or_else(|| server.clone());
+            let separator = if app_server.contains('?') { '&' } else { '?' };
+            let url = format!("{app_server}{separator}options=-csearch_path%3D{schema}");
             (url, None, Some((server, schema)))
         }
     };
-    let documents_dir = std::env::temp_dir().join(format!("ambito-documents-{id}"));
+    let documents_dir = data_dir.join(format!("ambito-documents-{id}"));
     let mut app = start(backend, &url, &documents_dir, None, &options);
     app.db.migrate().expect("migrations");
     app._documents = Some(TempDir(documents_dir));
