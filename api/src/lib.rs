@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod request_id;
 pub mod request_limits;
 pub mod routes;
+pub mod serve;
 pub mod storage;
 pub mod time;
 

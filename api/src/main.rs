@@ -7,6 +7,7 @@ use actix_web::{HttpServer, web};
 use ambito_api::auth::{Tokens, hash_now, random_secret};
 use ambito_api::clock::SystemClock;
 use ambito_api::config::{DbArgs, LogFormat, ServeArgs};
+use ambito_api::serve::ServeOptions;
 use ambito_api::{AppState, demo};
 use ambito_domain::{EmailAddress, Name, Password, Role};
 use ambito_persistence::db::StartupLock;
@@ -192,15 +193,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => {}
     }
     let state = web::Data::new(state);
-    let app_state = state.clone();
-    let mut server =
-        HttpServer::new(move || ambito_api::app(app_state.clone())).shutdown_timeout(args.shutdown_timeout);
-    if let Some(workers) = args.workers {
-        server = server.workers(workers);
-    }
     // The address bound, which names the port when AMBITO_BIND asked for any (`:0`).
     let address = listener.local_addr().map_or_else(|_| args.bind.clone(), |a| a.to_string());
-    let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?.run();
+    let options = ServeOptions { workers: args.workers, shutdown_timeout: args.shutdown_timeout, signals: true };
+    let server = ambito_api::serve::server(listener, options, state.clone())
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     tracing::info!("listening on http://{address}; Swagger UI at http://{address}/docs");
     if args.metrics_token.is_some() {
         tracing::info!("metrics at http://{address}/metrics (bearer token AMBITO_METRICS_TOKEN)");

@@ -57,7 +57,9 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if let Some(problem) = query_refusal(req.query_string()).or_else(|| length_refusal(&req)) {
+    // A request line too long for the parser arrives under this path (see `serve`).
+    let too_long = (req.path() == crate::serve::TOO_LONG_PATH).then_some(ApiError::UriTooLong { limit: QUERY_LIMIT });
+    if let Some(problem) = too_long.or_else(|| query_refusal(req.query_string())).or_else(|| length_refusal(&req)) {
         let response = problem.error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }

@@ -152,10 +152,19 @@ pub fn through_port(url: &str, port: u16) -> String {
 }
 
 /// Truncates a SQLite database's write-ahead log, so that its next write needs new disk space
-/// (a WAL reuses the space it already has).
+/// (a WAL reuses the space it already has). A checkpoint that meets a transaction still ending
+/// leaves the log as it is, so this tries until the log is empty.
 pub fn truncate_sqlite_wal(path: &Path) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
     let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("a connection");
-    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    for _ in 0..100 {
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+        if std::fs::metadata(&wal).map_or(true, |m| m.len() == 0) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the write-ahead log {} could not be truncated", wal.display());
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::Method;
-use actix_web::{HttpServer, web};
+use actix_web::web;
 use ambito_api::AppState;
 use ambito_api::auth::Tokens;
 use ambito_api::clock::ManualClock;
@@ -203,12 +203,8 @@ pub fn serve_with(
     let state = web::Data::new(state);
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("address").port();
-    let server = HttpServer::new(move || ambito_api::app(state.clone()))
-        .workers(2)
-        .disable_signals()
-        .listen(listener)
-        .expect("listen")
-        .run();
+    let options = ambito_api::serve::ServeOptions { workers: Some(2), shutdown_timeout: 30, signals: false };
+    let server = ambito_api::serve::server(listener, options, state).expect("listen");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (port, handle)

@@ -249,4 +249,28 @@ async fn a_nul_or_an_impossible_instant_is_refused_naming_its_field(app: TestApp
 
     let long = app.get(&format!("/api/v1/municipalities?q={}", "a".repeat(9000)), None).await;
     assert_eq!((long.status, long.problem_code()), (414, "uri_too_long"));
+    // Too long for any URI type (HTTP clients refuse to send it): raw bytes, and an ordinary
+    // request after it on the same connection.
+    let answers = raw_exchange(
+        &app.base,
+        &format!(
+            "GET /api/v1/municipalities?q={} HTTP/1.1\r\nHost: a\r\n\r\nGET /health/live HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "a".repeat(100_000)
+        ),
+    );
+    let (first, second) = answers.split_once("HTTP/1.1 200").unwrap_or_else(|| panic!("no second answer: {answers}"));
+    assert!(first.starts_with("HTTP/1.1 414"), "{first}");
+    assert!(first.contains("application/problem+json") && first.contains("\"uri_too_long\""), "{first}");
+    assert!(second.contains("\"status\""), "the next request on the connection is answered: {second}");
+}
+
+/// Sends `requests` as they are on one connection and reads until the server closes it.
+fn raw_exchange(base: &str, requests: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    stream.write_all(requests.as_bytes()).expect("send");
+    let mut answers = Vec::new();
+    let _ = stream.read_to_end(&mut answers);
+    String::from_utf8_lossy(&answers).into_owned()
 }
