@@ -70,6 +70,7 @@ pub mod rome;
 pub mod service_request;
 pub mod tender;
 pub mod text;
+pub mod webhook;
 
 pub use access::Actor;
 pub use account::{Password, Role};
