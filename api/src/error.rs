@@ -47,7 +47,7 @@ pub enum ApiError {
     IfMatchRequired,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the request body stopped arriving: nothing came for a while")]
+    #[error("the request body stopped arriving, or came too slowly to finish in time")]
     BodyTimeout,
     #[error("the query string is longer than {limit} bytes")]
     UriTooLong { limit: usize },

@@ -42,12 +42,13 @@ fn read(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let mut payload = payload.take();
+    let deadline = crate::request_limits::BodyDeadline::of(req);
     async move {
         if declared.is_some_and(|n| n > JSON_LIMIT) {
             return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
         }
         let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_LIMIT));
-        while let Some(chunk) = crate::request_limits::next_chunk(&mut payload).await? {
+        while let Some(chunk) = crate::request_limits::next_chunk(&mut payload, deadline).await? {
             let chunk =
                 chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("the body could not be read: {e}")))?;
             if body.len() + chunk.len() > JSON_LIMIT {

@@ -9,7 +9,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpRequest, ResponseError};
 use ambito_domain::FieldError;
 use futures_util::{Stream, StreamExt};
 
@@ -66,9 +66,45 @@ pub async fn middleware(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// The next piece of a body, or 408 when the client has sent nothing for [`BODY_IDLE`].
-pub async fn next_chunk<S: Stream + Unpin>(body: &mut S) -> Result<Option<S::Item>, ApiError> {
-    tokio::time::timeout(BODY_IDLE, body.next()).await.map_err(|_| ApiError::BodyTimeout)
+/// The time a JSON body may take in all: 2 MiB arrive in it even at 1 Mbit/s.
+pub const JSON_BODY_TIME: Duration = Duration::from_secs(30);
+/// The slowest an upload may arrive on average, past [`JSON_BODY_TIME`]: 10 MiB in under 3 minutes.
+const UPLOAD_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+/// When a body must have arrived: a client that trickles bytes would otherwise hold a connection
+/// and a worker's memory for as long as it liked.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(tokio::time::Instant);
+
+impl BodyDeadline {
+    /// From now, for the body `req` declares: an upload gets time for its declared length (the
+    /// largest allowed when not declared), anything else [`JSON_BODY_TIME`].
+    pub fn of(req: &HttpRequest) -> Self {
+        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mut time = JSON_BODY_TIME;
+        if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/") {
+            let most = (crate::routes::documents::MAX_DOCUMENT_BYTES + MULTIPART_OVERHEAD) as u64;
+            let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            time += Duration::from_secs(declared.unwrap_or(most).min(most) / UPLOAD_BYTES_PER_SECOND);
+        }
+        BodyDeadline(tokio::time::Instant::now() + time)
+    }
+}
+
+impl actix_web::FromRequest for BodyDeadline {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(BodyDeadline::of(req)))
+    }
+}
+
+/// The next piece of a body, or 408 when the client has sent nothing for [`BODY_IDLE`] or the
+/// body's deadline has passed.
+pub async fn next_chunk<S: Stream + Unpin>(body: &mut S, deadline: BodyDeadline) -> Result<Option<S::Item>, ApiError> {
+    let until = deadline.0.min(tokio::time::Instant::now() + BODY_IDLE);
+    tokio::time::timeout_at(until, body.next()).await.map_err(|_| ApiError::BodyTimeout)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! and the authority's examination (admit, exclude, integration). Who may do what is the access
 //! policy's; each handler parses, calls one command, and renders.
 
-use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, put, web};
 use ambito_domain::application::{
     Application, ApplicationStatus, Channel, Declaration, ExclusionReason, IntegrationDue, Offer, Receipt, ReceiptKind,
@@ -622,7 +621,7 @@ pub async fn upload_application_document(
     caller: Caller,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    form: Multipart,
+    form: documents::UploadForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().into();
     let (actor, now) = (caller.actor, state.clock.now());

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::openapi::{IdempotencyHeader, PublicDocumentDownload, PublicErrors, UploadErrors};
 use crate::pagination::{Listing, PageQuery};
-use crate::request_limits::next_chunk;
+use crate::request_limits::{BodyDeadline, next_chunk};
 use crate::storage::sha256_hex;
 
 /// The largest document accepted.
@@ -106,9 +106,25 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     }
 }
 
-async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
+/// An upload's form as it arrives, with the time it has to arrive in.
+pub struct UploadForm {
+    form: Multipart,
+    deadline: BodyDeadline,
+}
+
+impl actix_web::FromRequest for UploadForm {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let deadline = BodyDeadline::of(req);
+        std::future::ready(Multipart::from_request(req, payload).into_inner().map(|form| UploadForm { form, deadline }))
+    }
+}
+
+async fn read_upload(UploadForm { mut form, deadline }: UploadForm) -> Result<Upload, ApiError> {
     let (mut document_type, mut file) = (None, None);
-    while let Some(field) = next_chunk(&mut form).await? {
+    while let Some(field) = next_chunk(&mut form, deadline).await? {
         let mut field = field.map_err(multipart_error)?;
         let name = field.name().unwrap_or("").to_owned();
         let limit = match name.as_str() {
@@ -127,7 +143,7 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, ApiError> {
         };
         let filename = field.content_disposition().and_then(|d| d.get_filename().map(str::to_owned));
         let mut buf = BytesMut::new();
-        while let Some(chunk) = next_chunk(&mut field).await? {
+        while let Some(chunk) = next_chunk(&mut field, deadline).await? {
             let chunk = chunk.map_err(multipart_error)?;
             if buf.len() + chunk.len() > limit {
                 return Err(if name == "file" {
@@ -195,7 +211,7 @@ pub async fn upload<R>(
     owner: DocumentOwner,
     location: String,
     key: IdempotencyKey,
-    form: Multipart,
+    form: UploadForm,
     record: R,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -271,7 +287,7 @@ pub async fn upload_tender_document(
     caller: Caller,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    form: Multipart,
+    form: UploadForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().into();
     let (actor, now) = (caller.actor, state.clock.now());

@@ -3,7 +3,6 @@
 //! its start date to its end date. Amendments (a rate change from a day, a scope reduction) keep
 //! the previous terms and need both signatures again; staff suspend, reinstate, revoke.
 
-use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, web};
 use ambito_domain::document::DocumentOwner;
 use ambito_domain::measure::Decision;
@@ -566,7 +565,7 @@ pub async fn upload_patto_document(
     caller: Caller,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    form: Multipart,
+    form: documents::UploadForm,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().into();
     let actor = caller.actor;

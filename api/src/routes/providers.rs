@@ -2,7 +2,6 @@
 //! of commerce, register of social cooperatives, RUNTS) with their document, and the
 //! confirmation by which an authority's staff bring a lapsed provider's accreditations back.
 
-use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, web};
 use ambito_domain::document::DocumentOwner;
 use ambito_domain::measure::Act;
@@ -205,7 +204,7 @@ pub async fn upload_certificate_document(
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     key: IdempotencyKey,
-    form: Multipart,
+    form: documents::UploadForm,
 ) -> Result<HttpResponse, ApiError> {
     let (id, certificate) = path.into_inner();
     let actor = caller.actor;

@@ -1,3 +1,5 @@
+use std::time::{Duration, Instant};
+
 use actix_web::http::Method;
 use ambito_tests::{Body, TestApp, demo, on_both_databases};
 use serde_json::json;
@@ -273,4 +275,78 @@ fn raw_exchange(base: &str, requests: &str) -> String {
     let mut answers = Vec::new();
     let _ = stream.read_to_end(&mut answers);
     String::from_utf8_lossy(&answers).into_owned()
+}
+
+/// What a slow client gets back, and when: `head` and `first` are sent at once, then the rest of
+/// the body one byte every `every` (never idle for long) until the server answers or closes.
+fn trickle(base: &str, head: String, body: Vec<u8>, first: usize, every: Duration) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).expect("connect");
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..first]).unwrap();
+    if !every.is_zero() {
+        let mut writer = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for byte in &body[first..] {
+                std::thread::sleep(every);
+                if writer.write_all(std::slice::from_ref(byte)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    stream.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).unwrap_or(0);
+    (String::from_utf8_lossy(&answer[..n]).into_owned(), started.elapsed())
+}
+
+/// A body that stops arriving is refused after 15 s of silence, and one that trickles (a byte
+/// every 2 s, never silent for long) when its time is up: 30 s for JSON, 30 s and a minute per
+/// 4 MiB declared for an upload. Each answer is a 408 problem, long before the body would end.
+#[actix_web::test]
+async fn bodies_that_stall_or_trickle_are_cut_off_with_408() {
+    let app = ambito_tests::spawn(ambito_tests::Backend::Sqlite).await.unwrap();
+    app.seed_demo();
+    let asc = app.token(demo::ASC).await;
+    let tender = app.post("/api/v1/tenders", Some(&asc), mediation_call(&app).await).await.id();
+    let json =
+        br#"{"email": "staff@asc.demo", "password": "a-password-that-will-never-end-because-it-trickles"}"#.repeat(10);
+    let json_head = |len: usize| {
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+        )
+    };
+    let boundary = "slow";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"document_type\"\r\n\r\nnotice\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(&PDF.repeat(20));
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let form_head = format!(
+        "POST /api/v1/tenders/{tender}/documents HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {asc}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        form.len()
+    );
+    let base = app.base.clone();
+    let runs = [
+        (json_head(json.len()), json.clone(), 10, Duration::ZERO),
+        (json_head(json.len()), json, 10, Duration::from_secs(2)),
+        (form_head, form, 200, Duration::from_secs(2)),
+    ]
+    .map(|(head, body, first, every)| {
+        let base = base.clone();
+        actix_web::rt::task::spawn_blocking(move || trickle(&base, head, body, first, every))
+    });
+    let [stalled, json, upload] = futures_util::future::join_all(runs).await.try_into().unwrap();
+    for ((answer, waited), (least, most)) in
+        [stalled.unwrap(), json.unwrap(), upload.unwrap()].into_iter().zip([(14, 25), (29, 45), (29, 45)])
+    {
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("application/problem+json") && answer.contains("\"body_timeout\""), "{answer}");
+        assert!((least..most).contains(&waited.as_secs()), "answered after {waited:?}, expected {least}-{most} s");
+    }
+    let listed = app.get(&format!("/api/v1/tenders/{tender}/documents"), Some(&asc)).await;
+    assert_eq!(listed.body["items"], json!([]), "nothing stored");
 }
