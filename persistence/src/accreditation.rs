@@ -144,6 +144,32 @@ pub struct AccreditationFilter {
     pub issued_by: Option<OrganizationId>,
     pub municipalities: Option<Vec<IstatCode>>,
     pub item: Option<ScopeItem>,
+    pub sort: AccreditationSort,
+}
+
+/// The order of a list of accreditations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccreditationSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// The soonest end of validity first: what must be renewed.
+    ValidTo,
+}
+
+/// The cursor of a list by end of validity: the last day and the id of the last one seen.
+fn valid_to_key(a: &Accreditation) -> String {
+    format!("{}|{}", a.valid_to.format("%Y-%m-%d"), a.id)
+}
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: AccreditationSort, cursor: &str) -> bool {
+    match sort {
+        AccreditationSort::Created => true,
+        AccreditationSort::ValidTo => {
+            cursor.split_once('|').is_some_and(|(day, _)| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
+        }
+    }
 }
 
 /// One page of accreditations, oldest first.
@@ -175,12 +201,31 @@ pub fn list(
             .filter(accreditations::intervention_code.eq(item.intervention.as_str().to_owned()))
             .filter(accreditations::istat_code.eq(item.municipality.as_str().to_owned()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(accreditations::id.gt(after.clone()));
-    }
-    let rows: Vec<Row> = query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = match filter.sort {
+        AccreditationSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(accreditations::id.gt(after.clone()));
+            }
+            query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        AccreditationSort::ValidTo => {
+            // Days are stored as ISO text, which sorts as the days do.
+            if let Some((day, id)) = page.after.as_deref().and_then(|a| a.split_once('|')) {
+                let valid_to = accreditations::valid_to;
+                query = query.filter(
+                    valid_to
+                        .gt(day.to_owned())
+                        .or(valid_to.eq(day.to_owned()).and(accreditations::id.gt(id.to_owned()))),
+                );
+            }
+            query.order((accreditations::valid_to.asc(), accreditations::id.asc())).limit(page.fetch()).load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |a| a.id.to_string()))
+    Ok(match filter.sort {
+        AccreditationSort::Created => page.finish(list, |a| a.id.to_string()),
+        AccreditationSort::ValidTo => page.finish(list, valid_to_key),
+    })
 }
 
 /// Every accreditation a filter covers (the registry is computed from them all).
