@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::page::{day_key, split_day_key};
 use crate::schema::accreditations;
 use crate::stored_date;
 use crate::{DbConnection, Page, Paged, StoreError, from_db, measure, stored, to_db};
@@ -159,16 +160,14 @@ pub enum AccreditationSort {
 
 /// The cursor of a list by end of validity: the last day and the id of the last one seen.
 fn valid_to_key(a: &Accreditation) -> String {
-    format!("{}|{}", a.valid_to.format("%Y-%m-%d"), a.id)
+    day_key(a.valid_to, a.id)
 }
 
 /// Whether `cursor` is one a list in `sort` order gave out.
 pub fn valid_cursor(sort: AccreditationSort, cursor: &str) -> bool {
     match sort {
         AccreditationSort::Created => true,
-        AccreditationSort::ValidTo => {
-            cursor.split_once('|').is_some_and(|(day, _)| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
-        }
+        AccreditationSort::ValidTo => split_day_key(cursor).is_some(),
     }
 }
 
@@ -209,14 +208,10 @@ pub fn list(
             query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?
         }
         AccreditationSort::ValidTo => {
-            // Days are stored as ISO text, which sorts as the days do.
-            if let Some((day, id)) = page.after.as_deref().and_then(|a| a.split_once('|')) {
+            if let Some((day, id)) = page.after.as_deref().and_then(split_day_key) {
                 let valid_to = accreditations::valid_to;
-                query = query.filter(
-                    valid_to
-                        .gt(day.to_owned())
-                        .or(valid_to.eq(day.to_owned()).and(accreditations::id.gt(id.to_owned()))),
-                );
+                query = query
+                    .filter(valid_to.gt(day.clone()).or(valid_to.eq(day).and(accreditations::id.gt(id.to_owned()))));
             }
             query.order((accreditations::valid_to.asc(), accreditations::id.asc())).limit(page.fetch()).load(conn)?
         }

@@ -7,7 +7,7 @@ use crate::calls::{home_care_call, mediation_call, publish};
 
 on_both_databases!(
     calls_filter_by_status_kind_authority_municipality_and_deadline_and_sort,
-    applications_and_accreditations_sort_page_by_page
+    applications_accreditations_and_patti_sort_page_by_page
 );
 
 fn ids(reply: &ambito_tests::Reply) -> Vec<String> {
@@ -98,7 +98,7 @@ fn field<'a>(items: &'a [serde_json::Value], name: &str) -> Vec<&'a str> {
     items.iter().map(|i| i[name].as_str().unwrap_or("-")).collect()
 }
 
-async fn applications_and_accreditations_sort_page_by_page(app: TestApp) {
+async fn applications_accreditations_and_patti_sort_page_by_page(app: TestApp) {
     // The demo's calls: seed 000's applications were created first but submitted last.
     app.load_demo();
     let concass = app.token(demo::CONCASS).await;
@@ -134,10 +134,41 @@ async fn applications_and_accreditations_sort_page_by_page(app: TestApp) {
         by_end.iter().map(|a| (a["valid_to"].as_str().unwrap(), a["id"].as_str().unwrap())).collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
 
-    // Unknown orders and cursors of another order are refused.
-    for path in
-        ["/api/v1/applications?sort=title", "/api/v1/accreditations?sort=title", "/api/v1/service-requests?sort=title"]
+    // Patti by end of validity: three drafted on the demo's list, the last ending first.
+    let list_id = by_end[0]["tender_id"].as_str().unwrap().to_owned();
+    let (from, to) = (by_end[0]["valid_from"].as_str().unwrap(), by_end[0]["valid_to"].as_str().unwrap());
+    let to = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+    let mut drafted = Vec::new();
+    for (n, (provider, item, municipality)) in [
+        (demo::COOP_UNO, "home_care_professional", "019021"),
+        (demo::COOP_UNO, "home_care_generic", "019052"),
+        (demo::COOP_DUE, "meals_delivery", "019021"),
+    ]
+    .into_iter()
+    .enumerate()
     {
+        let provider = app.organization_of(&app.token(provider).await).await;
+        let ends = to - chrono::Days::new(30 * n as u64);
+        let body = json!({
+            "tender_id": list_id, "provider_id": provider, "number": format!("CONCASS/{n}"),
+            "scope": [{"intervention": item, "municipality": municipality}],
+            "valid_from": from, "valid_to": ends.to_string(), "obligations": "Carta dei servizi"
+        });
+        let reply = app.post("/api/v1/patti", Some(&concass), body).await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        drafted.push(reply.id());
+    }
+    let patti = walk(&app, "/api/v1/patti?sort=valid_to", &concass).await;
+    drafted.reverse();
+    assert_eq!(field(&patti, "id"), drafted.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Unknown orders and cursors of another order are refused.
+    for path in [
+        "/api/v1/applications?sort=title",
+        "/api/v1/accreditations?sort=title",
+        "/api/v1/service-requests?sort=title",
+        "/api/v1/patti?sort=title",
+    ] {
         let reply = app.get(path, Some(&concass)).await;
         assert_eq!((reply.status, reply.problem_code()), (400, "invalid_query"), "{path}: {reply:?}");
     }
