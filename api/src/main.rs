@@ -34,8 +34,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and load reference data (the ISTAT municipality catalogue).
     Migrate(DbArgs),
-    /// Apply migrations and load the demo organizations, districts and accounts, printing the
-    /// accounts' passwords once.
+    /// Apply migrations and load the demo organizations, districts, accounts and the two seed
+    /// calls, printing the accounts' passwords once.
     SeedDemo {
         #[command(flatten)]
         db: DbArgs,
@@ -151,7 +151,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let password = args.demo_password.clone();
         let accounts = {
             let db = db.clone();
-            web::block(move || demo::seed(&db, password.as_deref())).await.map_err(|e| e.to_string())?
+            web::block(move || demo::load(&db, password.as_deref(), chrono::Utc::now()))
+                .await
+                .map_err(|e| e.to_string())?
         }
         .map_err(|e| format!("cannot load demo data: {e}"))?;
         print_accounts(&accounts);
@@ -286,7 +288,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::SeedDemo { db, password } => {
             init_logging(LogFormat::Pretty);
             open_db(&db).and_then(|(db, _startup)| {
-                let accounts = demo::seed(&db, password.as_deref()).map_err(|e| e.to_string())?;
+                let accounts = demo::load(&db, password.as_deref(), chrono::Utc::now()).map_err(|e| e.to_string())?;
                 print_accounts(&accounts);
                 Ok(())
             })

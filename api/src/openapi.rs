@@ -100,7 +100,8 @@ impl Modify for BearerAuth {
 ///
 /// Every query string and JSON body is also read by the same checks before any handler
 /// (`request_limits`, `json`): a NUL character in any text is a 422 naming it, and a query string
-/// over its limit a 414. Each operation taking either says so here, once for all.
+/// over its limit a 414. Each operation taking either says so here, once for all. Each error
+/// answer names its problem codes, and every answer with a body gets an example.
 pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
@@ -129,8 +130,15 @@ pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
             if request_body.is_some() {
                 add(408);
             }
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned();
+            for (status, response) in &mut operation.responses.responses {
+                if let (Ok(status), RefOr::T(response)) = (status.parse::<u16>(), response) {
+                    name_codes(response, &codes_of(tag.as_deref(), status));
+                }
+            }
         }
     }
+    response_examples(spec);
     let Some(components) = spec.components.as_mut() else { return };
     for schema in components.schemas.values_mut() {
         let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
@@ -142,9 +150,210 @@ pub fn finish(spec: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Every answer with a body has an example: its schema's own when it has one, else one made
+/// from the examples of its parts (each property's, or a value of its type and format), so that
+/// Swagger UI and generated mocks show something real. Done on the JSON form of the document,
+/// where a schema's parts are plain to walk.
+fn response_examples(spec: &mut utoipa::openapi::OpenApi) {
+    use serde_json::Value;
+    let Ok(mut document) = serde_json::to_value(&*spec) else { return };
+    let schemas = document["components"]["schemas"].clone();
+    let Some(paths) = document["paths"].as_object_mut() else { return };
+    for item in paths.values_mut() {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            let Some(responses) = item.get_mut(method).and_then(|op| op.get_mut("responses")) else { continue };
+            for response in responses.as_object_mut().into_iter().flat_map(|r| r.values_mut()) {
+                let Some(contents) = response.get_mut("content").and_then(Value::as_object_mut) else { continue };
+                for content in contents.values_mut() {
+                    if content.get("example").is_some() || content.get("examples").is_some() {
+                        continue;
+                    }
+                    if let Some(example) = example_of(&content["schema"], &schemas, 0) {
+                        content["example"] = example;
+                    }
+                }
+            }
+        }
+    }
+    if let Ok(done) = serde_json::from_value(document) {
+        *spec = done;
+    }
+}
+
+/// An example of a schema (in its JSON form), or `None` for bytes, which have none.
+fn example_of(schema: &serde_json::Value, schemas: &serde_json::Value, depth: u8) -> Option<serde_json::Value> {
+    use serde_json::{Value, json};
+    if depth > 40 {
+        return Some(Value::Null);
+    }
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        return example_of(&schemas[name], schemas, depth + 1);
+    }
+    if let Some(example) = schema.get("example") {
+        return Some(example.clone());
+    }
+    if let Some(first) = schema["examples"].as_array().and_then(|e| e.first()) {
+        return Some(first.clone());
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.iter().find(|v| !v.is_null())) {
+        return Some(first.clone());
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = serde_json::Map::new();
+        for part in parts {
+            match example_of(part, schemas, depth + 1)? {
+                Value::Object(fields) => merged.extend(fields),
+                other => return Some(other),
+            }
+        }
+        return Some(Value::Object(merged));
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(parts) = schema[key].as_array() {
+            let part = parts.iter().find(|p| p["type"] != "null").or(parts.first())?;
+            return example_of(part, schemas, depth + 1);
+        }
+    }
+    let kind = match &schema["type"] {
+        Value::String(t) => t.as_str(),
+        Value::Array(types) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ => return Some(json!({})),
+    };
+    Some(match kind {
+        "object" => {
+            let mut fields = serde_json::Map::new();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                if let Some(example) = example_of(property, schemas, depth + 1) {
+                    fields.insert(name.clone(), example);
+                }
+            }
+            Value::Object(fields)
+        }
+        "array" => Value::Array(example_of(&schema["items"], schemas, depth + 1).into_iter().collect()),
+        "integer" | "number" => schema.get("minimum").cloned().unwrap_or(json!(1)),
+        "boolean" => json!(true),
+        "null" => Value::Null,
+        _ => match schema["format"].as_str() {
+            Some("binary") => return None,
+            Some("date-time") => json!("2022-05-30T12:00:00+02:00"),
+            Some("date") => json!("2022-05-30"),
+            Some("uuid") => json!("0196f1c4-5a6b-7c8d-9e0f-123456789abc"),
+            Some("email") => json!("nome.cognome@example.it"),
+            Some("uri") => json!("https://example.it"),
+            _ => json!("testo"),
+        },
+    })
+}
+
+/// Every problem code the API answers with `status` whatever the operation: read from
+/// [`ApiError`] itself (each error's code and status), so the list follows the code.
+fn generic_codes(status: u16) -> Vec<&'static str> {
+    use crate::error::ApiError as E;
+    let errors = [
+        E::bad_request("invalid_body", ""),
+        E::bad_request("malformed_json", ""),
+        E::bad_request("invalid_query", ""),
+        E::bad_request("invalid_path", ""),
+        E::bad_request("invalid_multipart", ""),
+        E::bad_request("unknown_query_parameter", ""),
+        E::bad_request("invalid_cursor", ""),
+        E::Validation(Vec::new()),
+        E::Unauthenticated { code: "unauthenticated", detail: "" },
+        E::Unauthenticated { code: "invalid_token", detail: "" },
+        E::Unauthenticated { code: "invalid_refresh_token", detail: "" },
+        E::Unauthenticated { code: "refresh_token_reused", detail: "" },
+        E::InvalidCredentials,
+        E::Forbidden,
+        E::NotFound,
+        E::Conflict { code: "already_exists", detail: String::new() },
+        E::IdempotencyKeyInFlight,
+        E::Stale,
+        E::IfMatchRequired,
+        E::PayloadTooLarge { limit: 0 },
+        E::BodyTimeout,
+        E::UriTooLong { limit: 0 },
+        E::UnsupportedMediaType,
+        E::IdempotencyKeyReused,
+        E::TooManyRequests { code: "login_locked", detail: String::new(), retry_after: 0 },
+        E::TooManyRequests { code: "too_many_attempts", detail: String::new(), retry_after: 0 },
+        E::TooManyRequests { code: "server_busy", detail: String::new(), retry_after: 0 },
+        E::Unavailable,
+        E::DocumentCorrupted,
+        E::Internal,
+    ];
+    errors
+        .iter()
+        .filter(|e| actix_web::ResponseError::status_code(*e).as_u16() == status)
+        .map(crate::error::ApiError::code)
+        .collect()
+}
+
+/// The problem codes an operation tagged `tag` may answer with `status`: the generic ones, and
+/// on a 409 the rules of the lifecycles the tag's operations change (each domain error's
+/// `CODES`).
+fn codes_of(tag: Option<&str>, status: u16) -> Vec<&'static str> {
+    use ambito_domain::{
+        accreditation::AccreditationError, application::ApplicationError, beneficiary::BeneficiaryError,
+        delivery_report::ReportError, measure::MeasureError, mediation::MediationError, patto::PattoError,
+        requirement::RequirementError, service_request::ServiceRequestError, tender::TenderError,
+    };
+    let mut codes = generic_codes(status);
+    if status == 409 {
+        let rules: &[&[&str]] = match tag {
+            Some("tenders") => &[TenderError::CODES, ApplicationError::CODES],
+            Some("applications") => &[ApplicationError::CODES, TenderError::CODES, RequirementError::CODES],
+            Some("registry") => &[AccreditationError::CODES, MeasureError::CODES],
+            Some("providers") => &[RequirementError::CODES, MeasureError::CODES],
+            Some("patti") => &[PattoError::CODES, AccreditationError::CODES, MeasureError::CODES],
+            Some("beneficiaries") => &[BeneficiaryError::CODES],
+            Some("service-requests") => &[ServiceRequestError::CODES],
+            Some("mediation") => &[MediationError::CODES],
+            Some("delivery-reports") => &[ReportError::CODES],
+            _ => &[],
+        };
+        for code in rules.iter().flat_map(|r| r.iter()) {
+            if !codes.contains(code) {
+                codes.push(code);
+            }
+        }
+    }
+    codes
+}
+
+/// Names the `code`s a problem answer may carry: an `enum` on its schema, and in its
+/// description; its example carries one of them.
+fn name_codes(response: &mut Response, codes: &[&'static str]) {
+    use utoipa::openapi::schema::AllOfBuilder;
+    let Some(content) = response.content.get_mut("application/problem+json") else { return };
+    if codes.is_empty() {
+        return;
+    }
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().copied()))
+        .description(Some("The problem codes this operation answers with this status"));
+    let schema =
+        AllOfBuilder::new().item(Ref::from_schema_name("Problem")).item(ObjectBuilder::new().property("code", code));
+    content.schema = Some(schema.into());
+    let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    response.description = format!("{}. Codes: {}.", response.description.trim_end_matches('.'), listed.join(", "));
+    if let Some(example) = content.example.as_mut()
+        && !example["code"].as_str().is_some_and(|c| codes.contains(&c))
+    {
+        example["code"] = codes[0].into();
+        example["type"] = format!("urn:ambito:problem:{}", codes[0]).into();
+        if let Some(detail) = example.as_object_mut() {
+            detail.remove("errors");
+        }
+        example["detail"] = format!("see code: {}", codes[0]).into();
+    }
+}
+
 /// The problem codes, by status: what a generated client can switch on. Each operation lists the
 /// statuses it may answer; its 409s name the lifecycle rule in `code`.
-const PROBLEM_CODES: &str = "\n\n## Problem codes\n\n\
+const PROBLEM_CODES: &str = "\n\n## Problem codes\n\nEach operation's error answers name the codes it may \
+answer (an `enum` on `code`, and in the description); all of them, by status:\n\n\
 | status | `code` | meaning |\n\
 |---|---|---|\n\
 | 400 | `invalid_body`, `invalid_query`, `invalid_path` | malformed JSON, wrong types, unknown fields; a bad query or path value |\n\

@@ -106,6 +106,11 @@ impl AccreditationError {
             Self::Measure(e) => e.code(),
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] =
+        &["accreditation_expired", "accreditation_revoked", "accreditation_not_suspended"];
 }
 
 impl Accreditation {

@@ -298,6 +298,19 @@ impl ApplicationError {
             Self::Incomplete(_) | Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &[
+        "application_wrong_status",
+        "submission_deadline_passed",
+        "tender_not_closed",
+        "tender_not_open",
+        "integration_deadline_passed",
+        "nothing_to_confirm",
+        "confirmation_deadline_passed",
+        "confirmation_pending",
+    ];
 }
 
 impl From<Invalid> for ApplicationError {

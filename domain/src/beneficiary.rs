@@ -144,6 +144,10 @@ impl BeneficiaryError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &["beneficiary_exists"];
 }
 
 impl From<Invalid> for BeneficiaryError {

@@ -169,6 +169,11 @@ impl ReportError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] =
+        &["units_over_grant", "report_validated", "report_contested", "report_not_contested"];
 }
 
 impl From<Invalid> for ReportError {

@@ -103,6 +103,10 @@ impl MeasureError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &["revoked", "not_suspended"];
 }
 
 impl From<Invalid> for MeasureError {

@@ -292,6 +292,19 @@ impl MediationError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &[
+        "mediation_ended",
+        "already_confirmed",
+        "mediation_not_confirmed",
+        "offer_pending",
+        "already_offered",
+        "no_pending_offer",
+        "provider_not_eligible",
+        "slot_not_started",
+    ];
 }
 
 impl From<Invalid> for MediationError {

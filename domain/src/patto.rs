@@ -154,6 +154,18 @@ impl PattoError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &[
+        "patto_revoked",
+        "patto_expired",
+        "nothing_to_sign",
+        "already_signed",
+        "amendment_pending",
+        "patto_not_signed",
+        "patto_not_suspended",
+    ];
 }
 
 impl From<Invalid> for PattoError {

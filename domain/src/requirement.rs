@@ -212,6 +212,10 @@ impl RequirementError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &["requirement_not_covered"];
 }
 
 impl DomainEvent for RequirementEvent {

@@ -297,6 +297,22 @@ impl ServiceRequestError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &[
+        "request_closed",
+        "already_assessed",
+        "integration_pending",
+        "no_integration_requested",
+        "request_not_eligible",
+        "offer_pending",
+        "voucher_taken",
+        "provider_not_eligible",
+        "no_pending_offer",
+        "already_suspended",
+        "not_suspended",
+    ];
 }
 
 impl From<Invalid> for ServiceRequestError {

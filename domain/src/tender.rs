@@ -95,6 +95,22 @@ impl TenderError {
             Self::Invalid(_) => "validation_failed",
         }
     }
+
+    /// Every `code` of a broken rule (a 409), as [`Self::code`] names them: the spec lists them
+    /// on the conflicts of the operations of this lifecycle.
+    pub const CODES: &'static [&'static str] = &[
+        "tender_not_draft",
+        "tender_not_open",
+        "tender_not_closed",
+        "tender_not_cancellable",
+        "clarifications_closed",
+        "deadline_earlier",
+        "applications_pending",
+        "tender_not_published",
+        "tender_not_concluded",
+        "tender_not_a_list",
+        "list_expired",
+    ];
 }
 
 impl From<Invalid> for TenderError {

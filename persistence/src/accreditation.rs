@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::page::{day_key, split_day_key};
 use crate::schema::accreditations;
 use crate::stored_date;
 use crate::{DbConnection, Page, Paged, StoreError, from_db, measure, stored, to_db};
@@ -144,6 +145,30 @@ pub struct AccreditationFilter {
     pub issued_by: Option<OrganizationId>,
     pub municipalities: Option<Vec<IstatCode>>,
     pub item: Option<ScopeItem>,
+    pub sort: AccreditationSort,
+}
+
+/// The order of a list of accreditations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccreditationSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// The soonest end of validity first: what must be renewed.
+    ValidTo,
+}
+
+/// The cursor of a list by end of validity: the last day and the id of the last one seen.
+fn valid_to_key(a: &Accreditation) -> String {
+    day_key(a.valid_to, a.id)
+}
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: AccreditationSort, cursor: &str) -> bool {
+    match sort {
+        AccreditationSort::Created => true,
+        AccreditationSort::ValidTo => split_day_key(cursor).is_some(),
+    }
 }
 
 /// One page of accreditations, oldest first.
@@ -175,12 +200,27 @@ pub fn list(
             .filter(accreditations::intervention_code.eq(item.intervention.as_str().to_owned()))
             .filter(accreditations::istat_code.eq(item.municipality.as_str().to_owned()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(accreditations::id.gt(after.clone()));
-    }
-    let rows: Vec<Row> = query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = match filter.sort {
+        AccreditationSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(accreditations::id.gt(after.clone()));
+            }
+            query.order(accreditations::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        AccreditationSort::ValidTo => {
+            if let Some((day, id)) = page.after.as_deref().and_then(split_day_key) {
+                let valid_to = accreditations::valid_to;
+                query = query
+                    .filter(valid_to.gt(day.clone()).or(valid_to.eq(day).and(accreditations::id.gt(id.to_owned()))));
+            }
+            query.order((accreditations::valid_to.asc(), accreditations::id.asc())).limit(page.fetch()).load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |a| a.id.to_string()))
+    Ok(match filter.sort {
+        AccreditationSort::Created => page.finish(list, |a| a.id.to_string()),
+        AccreditationSort::ValidTo => page.finish(list, valid_to_key),
+    })
 }
 
 /// Every accreditation a filter covers (the registry is computed from them all).

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::page::{instant_key, split_instant_key};
 use crate::schema::{
     application_declarations, application_recordings, application_scope, applications, integration_requests,
     protocol_counters, submissions,
@@ -337,6 +338,38 @@ pub struct ApplicationFilter {
     /// Only calls this authority issues.
     pub issuer: Option<OrganizationId>,
     pub status: Option<ApplicationStatus>,
+    pub sort: ApplicationSort,
+}
+
+/// The order of a list of applications.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApplicationSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// First received first; those never submitted (drafts) last, oldest first.
+    Submitted,
+}
+
+/// The cursor of a list by submission: the instant and id of the last application seen, or
+/// `-|id` once among the never submitted.
+fn submitted_key(a: &Application) -> String {
+    match a.submitted_at {
+        Some(at) => instant_key(at, a.id),
+        None => format!("{NEVER}|{}", a.id),
+    }
+}
+
+const NEVER: &str = "-";
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: ApplicationSort, cursor: &str) -> bool {
+    match sort {
+        ApplicationSort::Created => true,
+        ApplicationSort::Submitted => {
+            split_instant_key(cursor).is_some() || cursor.split_once('|').is_some_and(|(at, _)| at == NEVER)
+        }
+    }
 }
 
 pub fn list(
@@ -372,12 +405,46 @@ pub fn list(
     if let Some(s) = filter.status {
         query = query.filter(applications::status.eq(s.as_str()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(applications::id.gt(after.clone()));
-    }
-    let rows: Vec<Row> = query.order(applications::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = match filter.sort {
+        ApplicationSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(applications::id.gt(after.clone()));
+            }
+            query.order(applications::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        ApplicationSort::Submitted => {
+            let submitted = applications::submitted_at;
+            match page.after.as_deref().map(|a| (a, split_instant_key(a))) {
+                None => {}
+                Some((_, Some((at, id)))) => {
+                    query = query.filter(
+                        submitted
+                            .gt(at)
+                            .or(submitted.eq(at).and(applications::id.gt(id.to_owned())))
+                            .or(submitted.is_null()),
+                    );
+                }
+                Some((after, None)) => {
+                    let id = after
+                        .strip_prefix(NEVER)
+                        .and_then(|rest| rest.strip_prefix('|'))
+                        .ok_or_else(|| StoreError::Corrupt("a submission cursor".into()))?;
+                    query = query.filter(submitted.is_null()).filter(applications::id.gt(id.to_owned()));
+                }
+            }
+            // Both databases place NULL differently; ordering by "is it missing" first puts
+            // the never submitted last on both.
+            query
+                .order((submitted.is_null().asc(), submitted.asc(), applications::id.asc()))
+                .limit(page.fetch())
+                .load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |a| a.id.to_string()))
+    Ok(match filter.sort {
+        ApplicationSort::Created => page.finish(list, |a| a.id.to_string()),
+        ApplicationSort::Submitted => page.finish(list, submitted_key),
+    })
 }
 
 /// A provider's applications to a call in one of `statuses`: what a submission may replace.

@@ -362,6 +362,36 @@ pub struct ReportFilter {
     pub provider: Option<OrganizationId>,
     /// Only validated reports.
     pub validated: bool,
+    pub sort: ReportSort,
+}
+
+/// The order of a list of reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReportSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// By the month reported, the earliest first.
+    Month,
+}
+
+/// The cursor of a list by month: the month (as stored, `2024-04`, which sorts as the months
+/// do) and the id of the last report seen.
+fn month_key(r: &DeliveryReport) -> String {
+    format!("{}|{}", r.month, r.id)
+}
+
+fn split_month_key(cursor: &str) -> Option<(String, &str)> {
+    let (month, id) = cursor.split_once('|')?;
+    Some((Month::parse(month).ok()?.to_string(), id))
+}
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: ReportSort, cursor: &str) -> bool {
+    match sort {
+        ReportSort::Created => true,
+        ReportSort::Month => split_month_key(cursor).is_some(),
+    }
 }
 
 pub fn list(conn: &mut DbConnection, filter: &ReportFilter, page: &Page) -> Result<Paged<DeliveryReport>, StoreError> {
@@ -380,12 +410,26 @@ pub fn list(conn: &mut DbConnection, filter: &ReportFilter, page: &Page) -> Resu
     if filter.validated {
         query = query.filter(delivery_reports::validated_at.is_not_null());
     }
-    if let Some(after) = &page.after {
-        query = query.filter(delivery_reports::id.gt(after.clone()));
-    }
-    let rows: Vec<Row> = query.order(delivery_reports::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = match filter.sort {
+        ReportSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(delivery_reports::id.gt(after.clone()));
+            }
+            query.order(delivery_reports::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        ReportSort::Month => {
+            if let Some((month, id)) = page.after.as_deref().and_then(split_month_key) {
+                let m = delivery_reports::month;
+                query = query.filter(m.gt(month.clone()).or(m.eq(month).and(delivery_reports::id.gt(id.to_owned()))));
+            }
+            query.order((delivery_reports::month.asc(), delivery_reports::id.asc())).limit(page.fetch()).load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |r| r.id.to_string()))
+    Ok(match filter.sort {
+        ReportSort::Created => page.finish(list, |r| r.id.to_string()),
+        ReportSort::Month => page.finish(list, month_key),
+    })
 }
 
 /// The validated reports of a month that an authority pays.

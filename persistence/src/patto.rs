@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::page::{day_key, split_day_key};
 use crate::schema::{patti, patto_rates, patto_scope, patto_signatures, patto_versions, tender_authorities};
 use crate::stored_date;
 use crate::{DbConnection, Page, Paged, StoreError, from_db, measure, stored, to_db};
@@ -257,6 +258,25 @@ pub struct PattoFilter {
     pub tender_id: Option<TenderId>,
     /// Only those whose terms (any version) cover this item.
     pub item: Option<ScopeItem>,
+    pub sort: PattoSort,
+}
+
+/// The order of a list of patti.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PattoSort {
+    /// Oldest first, by creation.
+    #[default]
+    Created,
+    /// The soonest end of validity first: what must be renewed.
+    ValidTo,
+}
+
+/// Whether `cursor` is one a list in `sort` order gave out.
+pub fn valid_cursor(sort: PattoSort, cursor: &str) -> bool {
+    match sort {
+        PattoSort::Created => true,
+        PattoSort::ValidTo => split_day_key(cursor).is_some(),
+    }
 }
 
 pub fn list(conn: &mut DbConnection, filter: &PattoFilter, page: &Page) -> Result<Paged<Patto>, StoreError> {
@@ -280,12 +300,27 @@ pub fn list(conn: &mut DbConnection, filter: &PattoFilter, page: &Page) -> Resul
             .select(patto_scope::patto_id);
         query = query.filter(patti::id.eq_any(covering));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(patti::id.gt(after.clone()));
-    }
-    let rows: Vec<Row> = query.order(patti::id.asc()).limit(page.fetch()).load(conn)?;
+    let rows: Vec<Row> = match filter.sort {
+        PattoSort::Created => {
+            if let Some(after) = &page.after {
+                query = query.filter(patti::id.gt(after.clone()));
+            }
+            query.order(patti::id.asc()).limit(page.fetch()).load(conn)?
+        }
+        PattoSort::ValidTo => {
+            if let Some((day, id)) = page.after.as_deref().and_then(split_day_key) {
+                query = query.filter(
+                    patti::valid_to.gt(day.clone()).or(patti::valid_to.eq(day).and(patti::id.gt(id.to_owned()))),
+                );
+            }
+            query.order((patti::valid_to.asc(), patti::id.asc())).limit(page.fetch()).load(conn)?
+        }
+    };
     let list = assemble(conn, rows)?;
-    Ok(page.finish(list, |p| p.id.to_string()))
+    Ok(match filter.sort {
+        PattoSort::Created => page.finish(list, |p| p.id.to_string()),
+        PattoSort::ValidTo => page.finish(list, |p| day_key(p.valid_to, p.id)),
+    })
 }
 
 pub fn all(conn: &mut DbConnection, filter: &PattoFilter) -> Result<Vec<Patto>, StoreError> {

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::page::{instant_key, split_instant_key};
 use crate::schema::{
     district_municipalities, interventions, organizations, tender_amendments, tender_authorities, tender_districts,
     tender_interventions, tender_municipalities, tender_questions, tender_requirements, tender_rounds, tenders,
@@ -448,16 +449,14 @@ pub enum TenderSort {
 
 /// The cursor of a list sorted by deadline: the deadline and the id of the last call seen.
 fn deadline_key(t: &Tender) -> String {
-    format!("{}|{}", to_db(t.terms.submission_deadline).format("%Y-%m-%dT%H:%M:%S%.6f"), t.id)
+    instant_key(t.terms.submission_deadline, t.id)
 }
 
 /// Whether `cursor` is one a list in `sort` order gave out.
 pub fn valid_cursor(sort: TenderSort, cursor: &str) -> bool {
     match sort {
         TenderSort::Created => true,
-        TenderSort::SubmissionDeadline => cursor
-            .split_once('|')
-            .is_some_and(|(deadline, _)| NaiveDateTime::parse_from_str(deadline, "%Y-%m-%dT%H:%M:%S%.f").is_ok()),
+        TenderSort::SubmissionDeadline => split_instant_key(cursor).is_some(),
     }
 }
 
@@ -522,9 +521,9 @@ pub fn list(
             query.order(tenders::id.asc()).limit(page.fetch()).load(conn)?
         }
         TenderSort::SubmissionDeadline => {
-            if let Some((deadline, id)) = page.after.as_deref().and_then(|a| a.split_once('|')) {
-                let deadline = NaiveDateTime::parse_from_str(deadline, "%Y-%m-%dT%H:%M:%S%.f")
-                    .map_err(|_| StoreError::Corrupt("a deadline cursor".into()))?;
+            if let Some(after) = &page.after {
+                let (deadline, id) =
+                    split_instant_key(after).ok_or_else(|| StoreError::Corrupt("a deadline cursor".into()))?;
                 query = query.filter(
                     tenders::submission_deadline
                         .gt(deadline)

@@ -350,6 +350,13 @@ impl TestApp {
         assert!(!created.is_empty(), "demo data was already there");
     }
 
+    /// Loads the demo as a fresh demo server does at its first start (the seed calls replayed up
+    /// to the clock's instant); answers the accounts created, none when the demo was there.
+    pub fn load_demo(&self) -> usize {
+        use ambito_api::clock::Clock;
+        ambito_api::demo::load(&self.db, Some(DEMO_PASSWORD), self.clock.now()).expect("demo data").len()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password})).await
     }

@@ -89,11 +89,12 @@ pub fn list(
     actor: &Actor,
     tender_id: TenderId,
     status: Option<ApplicationStatus>,
+    sort: applications::ApplicationSort,
     page: &Page,
 ) -> Result<Paged<Application>, ApiError> {
     let tender = tenders::load(tx, tender_id)?;
     let scope = access::application_scope(actor, tender.facts())?;
-    let filter = applications::ApplicationFilter { tender_id: Some(tender_id), issuer: None, status };
+    let filter = applications::ApplicationFilter { tender_id: Some(tender_id), issuer: None, status, sort };
     Ok(applications::list(tx, scope, &filter, page)?)
 }
 
@@ -104,10 +105,11 @@ pub fn list_all(
     actor: &Actor,
     tender_id: Option<TenderId>,
     status: Option<ApplicationStatus>,
+    sort: applications::ApplicationSort,
     page: &Page,
 ) -> Result<Paged<Application>, ApiError> {
     let scoped = access::applications_scope(actor)?;
-    let filter = applications::ApplicationFilter { tender_id, issuer: scoped.issuer, status };
+    let filter = applications::ApplicationFilter { tender_id, issuer: scoped.issuer, status, sort };
     Ok(applications::list(tx, scoped.scope, &filter, page)?)
 }
 

@@ -155,13 +155,14 @@ pub fn list(
     actor: &Actor,
     month: Option<Month>,
     provider: Option<OrganizationId>,
+    sort: store::ReportSort,
     page: &Page,
 ) -> Result<Paged<DeliveryReport>, ApiError> {
     let scope = match access::people_scope(actor)? {
         PeopleScope::Municipality(_) => return Err(ApiError::NotFound),
         scope => scope,
     };
-    Ok(store::list(tx, &ReportFilter { scope, month, provider, validated: false }, page)?)
+    Ok(store::list(tx, &ReportFilter { scope, month, provider, validated: false, sort }, page)?)
 }
 
 fn change(

@@ -65,13 +65,7 @@ pub fn framework(tx: &mut DbConnection, id: TenderId) -> Result<FrameworkData, A
     let tender = published(tx, id)?;
     let authorities = tender.authorities.iter().map(|a| party(tx, *a)).collect::<Result<Vec<_>, _>>()?;
     let amendments = tenders::amendments(tx, id, &Page { after: None, limit: i64::MAX - 1 })?.items;
-    let filter = AccreditationFilter {
-        tender_id: Some(id),
-        provider_id: None,
-        issued_by: None,
-        municipalities: None,
-        item: None,
-    };
+    let filter = AccreditationFilter { tender_id: Some(id), ..Default::default() };
     let accreditations = accreditations::all(tx, &filter)?;
     let mut provider_ids: Vec<OrganizationId> = accreditations.iter().map(|a| a.provider_id).collect();
     provider_ids.sort_by_key(ToString::to_string);

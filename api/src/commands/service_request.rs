@@ -481,6 +481,37 @@ pub struct ListQuery {
     pub municipality: Option<IstatCode>,
     pub provider: Option<OrganizationId>,
     pub beneficiary: Option<BeneficiaryId>,
+    pub sort: RequestSort,
+}
+
+/// The order of a list of requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestSort {
+    /// What waits for someone first (see [`priority`]), oldest first within each.
+    #[default]
+    Priority,
+    /// Oldest submission first.
+    Submitted,
+}
+
+impl RequestSort {
+    /// A request's key in this order, which is also the cursor after it.
+    fn key(self, l: &Listed) -> String {
+        match self {
+            Self::Priority => format!("{}:{}", priority(l.status, !l.attention.is_empty()), l.request.id),
+            Self::Submitted => ambito_persistence::page::instant_key(l.request.submitted_at, l.request.id),
+        }
+    }
+
+    /// Whether `cursor` is one a list in this order gave out.
+    pub fn valid_cursor(self, cursor: &str) -> bool {
+        match self {
+            Self::Priority => {
+                cursor.split_once(':').is_some_and(|(p, _)| p.len() == 1 && p.as_bytes()[0].is_ascii_digit())
+            }
+            Self::Submitted => ambito_persistence::page::split_instant_key(cursor).is_some(),
+        }
+    }
 }
 
 /// A request on a list: where it stands, and how much of it the reader sees.
@@ -528,7 +559,7 @@ pub fn list(tx: &mut DbConnection, ctx: &Context, query: ListQuery, page: &Page)
         let vouchers = statuses(&request, ctx.now, &attention);
         listed.push(Listed { request, view, status, attention, vouchers });
     }
-    let key = |l: &Listed| format!("{}:{}", priority(l.status, !l.attention.is_empty()), l.request.id);
+    let key = |l: &Listed| query.sort.key(l);
     listed.sort_by_key(key);
     Ok(page.of(listed, key))
 }

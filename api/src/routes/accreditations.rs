@@ -9,7 +9,7 @@ use ambito_domain::application::ScopeItem;
 use ambito_domain::measure::{Act, Decision, Measure, MeasureKind};
 use ambito_domain::rome::{in_rome, parse_instant, start_of_day};
 use ambito_domain::{FieldError, InterventionCode, IstatCode};
-use ambito_persistence::accreditation::AccreditationFilter;
+use ambito_persistence::accreditation::{self as accreditations, AccreditationFilter, AccreditationSort};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -282,6 +282,20 @@ pub struct AccreditationQuery {
     pub intervention: Option<String>,
     #[param(pattern = "^[0-9]{6}$")]
     pub municipality: Option<String>,
+    /// `created` (oldest first, the default) or `valid_to` (the soonest end of validity first).
+    #[param(inline)]
+    pub sort: Option<AccreditationSortView>,
+}
+
+/// The order of a list of accreditations.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccreditationSortView {
+    /// Oldest first, by creation (the default).
+    #[default]
+    Created,
+    /// The soonest end of validity first: what must be renewed.
+    ValidTo,
 }
 
 impl AccreditationQuery {
@@ -313,6 +327,10 @@ impl AccreditationQuery {
             issued_by: None,
             municipalities,
             item,
+            sort: match self.sort.unwrap_or_default() {
+                AccreditationSortView::Created => AccreditationSort::Created,
+                AccreditationSortView::ValidTo => AccreditationSort::ValidTo,
+            },
         })
     }
 }
@@ -320,7 +338,8 @@ impl AccreditationQuery {
 /// List accreditations
 ///
 /// A provider lists its own; authority staff those of their calls; admins all. Each with where
-/// it stands now. Municipalities and the public read the registry instead.
+/// it stands now, ordered by creation or, with `sort=valid_to`, by the end of validity.
+/// Municipalities and the public read the registry instead.
 #[utoipa::path(
     tag = "registry",
     params(PageQuery, AccreditationQuery),
@@ -336,6 +355,11 @@ pub async fn list_accreditations(
 ) -> Result<HttpResponse, ApiError> {
     let (actor, page, now) = (caller.actor, page.page()?, state.clock.now());
     let filter = query.into_inner().filter()?;
+    if let Some(cursor) = &page.after
+        && !accreditations::valid_cursor(filter.sort, cursor)
+    {
+        return Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"));
+    }
     let paged = state.read(move |tx| command::list(tx, &actor, filter, &page, now)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, AccreditationView::from)))
 }

@@ -11,6 +11,7 @@ use ambito_domain::application::{
 use ambito_domain::document::DocumentOwner;
 use ambito_domain::rome::{in_rome, parse_instant};
 use ambito_domain::{FieldError, InterventionCode, IstatCode, RequirementCode};
+use ambito_persistence::{Page, application as applications};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -493,11 +494,42 @@ pub async fn record_application(
     .await
 }
 
+/// The order of a list of applications.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationSortView {
+    /// Oldest first, by creation (the default).
+    #[default]
+    Created,
+    /// First received first (the instant of submission, or of receipt when recorded); never
+    /// submitted ones (drafts) last.
+    Submitted,
+}
+
+impl ApplicationSortView {
+    /// The store's order, once the cursor is known to be one a list in this order gave out.
+    fn checked(sort: Option<Self>, page: &Page) -> Result<applications::ApplicationSort, ApiError> {
+        let sort = match sort.unwrap_or_default() {
+            Self::Created => applications::ApplicationSort::Created,
+            Self::Submitted => applications::ApplicationSort::Submitted,
+        };
+        match &page.after {
+            Some(cursor) if !applications::valid_cursor(sort, cursor) => {
+                Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"))
+            }
+            _ => Ok(sort),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     /// Only applications in this status.
     pub status: Option<ApplicationStatusView>,
+    /// `created` (oldest first, the default) or `submitted` (first received first, drafts last).
+    #[param(inline)]
+    pub sort: Option<ApplicationSortView>,
 }
 
 /// List a call's applications
@@ -520,7 +552,8 @@ pub async fn list_applications(
 ) -> Result<HttpResponse, ApiError> {
     let (actor, id, page) = (caller.actor, id.into_inner().into(), page.page()?);
     let status = query.status.map(Into::into);
-    let paged = state.read(move |tx| command::list(tx, &actor, id, status, &page)).await?;
+    let sort = ApplicationSortView::checked(query.sort, &page)?;
+    let paged = state.read(move |tx| command::list(tx, &actor, id, status, sort, &page)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
 }
 
@@ -531,14 +564,17 @@ pub struct AllApplicationsQuery {
     pub status: Option<ApplicationStatusView>,
     /// Only applications to this call.
     pub tender_id: Option<Uuid>,
+    /// `created` (oldest first, the default) or `submitted` (first received first, drafts last).
+    #[param(inline)]
+    pub sort: Option<ApplicationSortView>,
 }
 
 /// List applications across calls
 ///
 /// A provider's own applications to every call (its drafts included); for authority staff,
 /// the applications to their authority's calls once submitted (and those they are recording);
-/// for an admin, every submitted one. Municipalities take part in no call: 403. Ordered by
-/// creation, oldest first.
+/// for an admin, every submitted one. Municipalities take part in no call: 403. `sort` orders
+/// them by creation (default) or by submission.
 #[utoipa::path(
     tag = "applications",
     params(PageQuery, AllApplicationsQuery),
@@ -555,7 +591,8 @@ pub async fn list_all_applications(
     let (actor, page) = (caller.actor, page.page()?);
     let status = query.status.map(Into::into);
     let tender_id = query.tender_id.map(Into::into);
-    let paged = state.read(move |tx| command::list_all(tx, &actor, tender_id, status, &page)).await?;
+    let sort = ApplicationSortView::checked(query.sort, &page)?;
+    let paged = state.read(move |tx| command::list_all(tx, &actor, tender_id, status, sort, &page)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, ApplicationView::from)))
 }
 

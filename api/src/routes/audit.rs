@@ -28,7 +28,8 @@ pub struct AuditEventView {
     #[schema(example = "organization")]
     pub entity_type: String,
     pub entity_id: String,
-    /// The record before the change; absent for creations.
+    /// The record before the change; absent for creations. Its instants in Rome time, like
+    /// every view's.
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     /// The record after the change.
@@ -47,8 +48,8 @@ impl From<AuditEvent> for AuditEventView {
             action: e.action.as_str().to_owned(),
             entity_type: e.subject.kind.as_str().to_owned(),
             entity_id: e.subject.id.to_string(),
-            before: e.before,
-            after: e.after,
+            before: e.before.map(crate::time::rome_in_json),
+            after: e.after.map(crate::time::rome_in_json),
             request_id: e.request_id,
         }
     }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use ambito_domain::delivery_report::{DeliveryReport, Month, ReportStatus, ReportSubject};
 use ambito_domain::rome::in_rome;
 use ambito_domain::{FieldError, Invalid};
+use ambito_persistence::delivery_report::{self as reports, ReportSort};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -272,11 +273,26 @@ pub struct ReportQuery {
     #[param(example = "2024-04", pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub month: Option<String>,
     pub provider_id: Option<Uuid>,
+    /// `created` (oldest first, the default) or `month` (the earliest month reported first).
+    #[param(inline)]
+    pub sort: Option<ReportSortView>,
+}
+
+/// The order of a list of delivery reports.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportSortView {
+    /// Oldest first, by creation (the default).
+    #[default]
+    Created,
+    /// The earliest month reported first.
+    Month,
 }
 
 /// List delivery reports
 ///
-/// A provider its own; staff those their authority pays.
+/// A provider its own; staff those their authority pays. Ordered by creation or, with
+/// `sort=month`, by the month reported.
 #[utoipa::path(
     tag = "delivery-reports",
     params(PageQuery, ReportQuery),
@@ -303,7 +319,16 @@ pub async fn list_reports(
         })
         .transpose()?;
     let (actor, page, provider) = (caller.actor, page.page()?, query.provider_id.map(Into::into));
-    let paged = state.read(move |tx| command::list(tx, &actor, month, provider, &page)).await?;
+    let sort = match query.sort.unwrap_or_default() {
+        ReportSortView::Created => ReportSort::Created,
+        ReportSortView::Month => ReportSort::Month,
+    };
+    if let Some(cursor) = &page.after
+        && !reports::valid_cursor(sort, cursor)
+    {
+        return Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"));
+    }
+    let paged = state.read(move |tx| command::list(tx, &actor, month, provider, sort, &page)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, DeliveryReportView::from)))
 }
 

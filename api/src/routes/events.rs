@@ -49,6 +49,7 @@ pub struct EventView {
     #[schema(example = "application.submitted")]
     pub name: String,
     pub subject: SubjectView,
+    /// Its instants in Rome time, like every view's.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     #[serde(serialize_with = "crate::time::rome")]
@@ -62,7 +63,7 @@ impl From<StoredEvent> for EventView {
             id: e.id,
             name: e.name.as_str().to_owned(),
             subject: SubjectView { kind: e.subject.kind.as_str().to_owned(), id: e.subject.id },
-            payload: e.payload,
+            payload: crate::time::rome_in_json(e.payload),
             occurred_at: e.occurred_at,
         }
     }

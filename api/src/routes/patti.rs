@@ -9,7 +9,7 @@ use ambito_domain::measure::Decision;
 use ambito_domain::patto::{Change, Draft, Patto, PattoStatus, Side, Terms, VersionKind};
 use ambito_domain::rome::in_rome;
 use ambito_domain::{Cents, FieldError, InterventionCode};
-use ambito_persistence::patto::PattoFilter;
+use ambito_persistence::patto::{self as patti, PattoFilter, PattoSort};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -281,11 +281,26 @@ pub async fn create_patto(
 pub struct PattoQuery {
     pub tender_id: Option<Uuid>,
     pub provider_id: Option<Uuid>,
+    /// `created` (oldest first, the default) or `valid_to` (the soonest end of validity first).
+    #[param(inline)]
+    pub sort: Option<PattoSortView>,
+}
+
+/// The order of a list of patti.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PattoSortView {
+    /// Oldest first, by creation (the default).
+    #[default]
+    Created,
+    /// The soonest end of validity first: what must be renewed.
+    ValidTo,
 }
 
 /// List patti
 ///
-/// A provider lists its own; authority staff those of their calls; admins all.
+/// A provider lists its own; authority staff those of their calls; admins all. Ordered by
+/// creation or, with `sort=valid_to`, by the end of validity.
 #[utoipa::path(
     tag = "patti",
     params(PageQuery, PattoQuery),
@@ -303,8 +318,17 @@ pub async fn list_patti(
     let filter = PattoFilter {
         tender_id: query.tender_id.map(Into::into),
         provider_id: query.provider_id.map(Into::into),
+        sort: match query.sort.unwrap_or_default() {
+            PattoSortView::Created => PattoSort::Created,
+            PattoSortView::ValidTo => PattoSort::ValidTo,
+        },
         ..Default::default()
     };
+    if let Some(cursor) = &page.after
+        && !patti::valid_cursor(filter.sort, cursor)
+    {
+        return Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"));
+    }
     let paged = state.read(move |tx| command::list(tx, &actor, filter, &page, now)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, PattoView::from)))
 }

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::commands::service_request::{self as command, Choosable, Granted, ListQuery, Listed, Seen};
+use crate::commands::service_request::{self as command, Choosable, Granted, ListQuery, Listed, RequestSort, Seen};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::error::ApiError;
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -545,6 +545,22 @@ pub struct RequestQuery {
     pub municipality: Option<String>,
     pub provider_id: Option<Uuid>,
     pub beneficiary_id: Option<Uuid>,
+    /// `priority` (what waits for someone first, the default) or `submitted` (oldest first).
+    #[param(inline)]
+    pub sort: Option<RequestSortView>,
+}
+
+/// The order of a list of service requests.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestSortView {
+    /// What waits for the municipality or the family first, then for a provider, then for
+    /// staff, then the services running, then the finished; oldest first within each (the
+    /// default).
+    #[default]
+    Priority,
+    /// Oldest submission first.
+    Submitted,
 }
 
 impl RequestQuery {
@@ -569,6 +585,10 @@ impl RequestQuery {
                 .transpose()?,
             provider: self.provider_id.map(Into::into),
             beneficiary: self.beneficiary_id.map(Into::into),
+            sort: match self.sort.unwrap_or_default() {
+                RequestSortView::Priority => RequestSort::Priority,
+                RequestSortView::Submitted => RequestSort::Submitted,
+            },
         })
     }
 }
@@ -578,7 +598,8 @@ impl RequestQuery {
 /// A municipality: its own; staff: those their authority is responsible for; a provider: those
 /// it was offered or serves. What waits for the municipality or the family (an integration, a
 /// choice, a voucher whose provider may no longer serve it) comes first, oldest first, then
-/// what waits for a provider, then for staff, then the services running, then the finished.
+/// what waits for a provider, then for staff, then the services running, then the finished;
+/// `sort=submitted` orders them by submission instead.
 #[utoipa::path(
     tag = "service-requests",
     params(PageQuery, RequestQuery),
@@ -593,6 +614,11 @@ pub async fn list_requests(
     query: web::Query<RequestQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (ctx, page, query) = (state.context(&caller), page.page()?, query.into_inner().parse()?);
+    if let Some(cursor) = &page.after
+        && !query.sort.valid_cursor(cursor)
+    {
+        return Err(ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"));
+    }
     let reader = caller.actor.organization;
     let paged = state.read(move |tx| command::list(tx, &ctx, query, &page)).await?;
     Ok(HttpResponse::Ok().json(Listing::from_paged(paged, |l: Listed| {

@@ -655,7 +655,7 @@ pub struct AmendmentView {
     pub id: Uuid,
     pub reason: String,
     pub material: bool,
-    /// Each changed field with its value `before` and `after`.
+    /// Each changed field with its value `before` and `after` (instants in Rome time).
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     #[serde(serialize_with = "crate::time::rome")]
@@ -664,7 +664,13 @@ pub struct AmendmentView {
 
 impl From<Amendment> for AmendmentView {
     fn from(a: Amendment) -> Self {
-        Self { id: a.id.into(), reason: a.reason, material: a.material, changes: a.changes, amended_at: a.amended_at }
+        Self {
+            id: a.id.into(),
+            reason: a.reason,
+            material: a.material,
+            changes: crate::time::rome_in_json(a.changes),
+            amended_at: a.amended_at,
+        }
     }
 }
 

@@ -1,7 +1,62 @@
 use ambito_tests::{TestApp, demo, on_both_databases};
 use serde_json::json;
 
-on_both_databases!(every_change_is_in_the_audit_trail_with_before_and_after);
+on_both_databases!(
+    every_change_is_in_the_audit_trail_with_before_and_after,
+    snapshots_and_payloads_show_instants_in_rome_time
+);
+
+/// Every string of a JSON value that reads as an instant.
+fn instants(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => found.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| instants(v, found)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|v| instants(v, found)),
+        _ => {}
+    }
+}
+
+/// As every view writes time: the Rome offset, at most microseconds.
+fn assert_rome(instants: &[String]) {
+    for t in instants {
+        assert!(t.ends_with("+01:00") || t.ends_with("+02:00"), "not in Rome time: {t}");
+        let fraction = t[..t.len() - 6].split_once('.').map_or(0, |(_, f)| f.len());
+        assert!(fraction <= 6, "more than microseconds: {t}");
+    }
+}
+
+async fn snapshots_and_payloads_show_instants_in_rome_time(app: TestApp) {
+    // The demo's calls were replayed over months, through winter and summer time.
+    app.load_demo();
+    let admin = app.token(demo::ADMIN).await;
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/audit-events?limit=200&cursor={c}"),
+            None => "/api/v1/audit-events?limit=200".to_owned(),
+        };
+        let page = app.get(&path, Some(&admin)).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        for entry in page.body["items"].as_array().unwrap() {
+            instants(&entry["before"], &mut found);
+            instants(&entry["after"], &mut found);
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert!(found.len() > 50, "the demo's snapshots hold instants: {found:?}");
+    assert_rome(&found);
+    let feed = app.get("/api/v1/events?limit=1000", Some(&admin)).await;
+    assert_eq!(feed.status, 200, "{feed:?}");
+    let mut in_payloads = Vec::new();
+    for event in feed.body["items"].as_array().unwrap() {
+        instants(&event["payload"], &mut in_payloads);
+    }
+    assert_rome(&in_payloads);
+}
 
 async fn every_change_is_in_the_audit_trail_with_before_and_after(app: TestApp) {
     app.seed_demo();

@@ -113,6 +113,29 @@ async fn april_of_home_care_is_reported_contested_corrected_and_validated_to_the
     let (care_report, meals_report) = (care_report.id(), meals_report.id());
     let at = |id: &str, action: &str| format!("/api/v1/delivery-reports/{id}/{action}");
 
+    // A March report made last comes first by month, page by page.
+    let march_days: Vec<Value> = (4..=10).map(|d| json!({"date": format!("2024-03-{d:02}"), "units": 1})).collect();
+    let mut march = report(&meals, march_days);
+    march["month"] = json!("2024-03");
+    let march = app.post("/api/v1/delivery-reports", Some(&due), march).await;
+    assert_eq!(march.status, 201, "{march:?}");
+    let mut by_month = Vec::new();
+    let mut path = "/api/v1/delivery-reports?sort=month&limit=1".to_owned();
+    loop {
+        let page = app.get(&path, Some(&concass)).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        by_month.extend(page.body["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/delivery-reports?sort=month&limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut april = vec![care_report.clone(), meals_report.clone()];
+    april.sort();
+    assert_eq!(by_month, [vec![march.id()], april].concat());
+    let wrong = app.get("/api/v1/delivery-reports?sort=amount", Some(&concass)).await;
+    assert_eq!((wrong.status, wrong.problem_code()), (400, "invalid_query"), "{wrong:?}");
+
     // Staff contest the visit of the 23rd; Coop Due corrects it to the 24th; staff validate.
     let contest = json!({"lines": [{"line": 12, "reason": "Il 23 aprile l'operatore era in ferie"}]});
     assert_eq!(app.post(&at(&care_report, "contest"), Some(&due), contest.clone()).await.status, 403, "staff contest");

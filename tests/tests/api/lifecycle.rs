@@ -301,7 +301,8 @@ async fn a_material_amendment_asks_providers_to_confirm(app: TestApp) {
         .await;
     assert_eq!(amended.status, 201, "{amended:?}");
     assert_eq!(amended.body["material"], true, "moving the deadline is material");
-    assert_eq!(amended.body["changes"]["submission_deadline"]["before"], "2022-05-30T10:00:00Z");
+    assert_eq!(amended.body["changes"]["submission_deadline"]["before"], "2022-05-30T12:00:00+02:00");
+    assert_eq!(amended.body["changes"]["submission_deadline"]["after"], "2022-06-06T12:00:00+02:00");
     let call = app.get(&format!("/api/v1/tenders/{id}"), None).await;
     assert_eq!(call.body["submission_deadline"], "2022-06-06T12:00:00+02:00");
     let history = app.get(&format!("/api/v1/tenders/{id}/amendments"), None).await;

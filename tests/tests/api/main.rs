@@ -12,6 +12,7 @@ mod conventions;
 mod cors;
 mod crash;
 mod delivery_reports;
+mod demo;
 mod events;
 mod lifecycle;
 mod matrix;

@@ -47,6 +47,55 @@ fn every_operation_documents_its_errors_and_security() {
     }
 }
 
+/// A generated client can switch on the codes each operation documents, and every answer with a
+/// body shows an example of it.
+#[test]
+fn every_error_names_its_codes_and_every_answer_has_an_example() {
+    let spec = serde_json::to_value(ambito_api::openapi()).unwrap();
+    let mut conflicts_with_rules = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                for (media, content) in response["content"].as_object().into_iter().flatten() {
+                    let json = media.contains("json");
+                    assert!(!json || content.get("example").is_some(), "{method} {path} {status} {media}: no example");
+                }
+                if !(status.starts_with('4') || status.starts_with('5')) || status == "405" {
+                    continue;
+                }
+                let Some(problem) = response["content"].get("application/problem+json") else { continue };
+                let codes: Vec<&str> = problem["schema"]["allOf"][1]["properties"]["code"]["enum"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{method} {path} {status}: no problem codes"))
+                    .iter()
+                    .map(|c| c.as_str().unwrap())
+                    .collect();
+                assert!(!codes.is_empty(), "{method} {path} {status}: no problem codes");
+                let example = problem["example"]["code"].as_str().unwrap_or_default();
+                assert!(
+                    codes.contains(&example),
+                    "{method} {path} {status}: the example's code {example} is not listed"
+                );
+                for code in &codes {
+                    assert!(
+                        response["description"].as_str().unwrap().contains(&format!("`{code}`")),
+                        "{method} {path} {status}: {code} not in the description"
+                    );
+                }
+                if status == "409" && codes.len() > 2 {
+                    conflicts_with_rules += 1;
+                }
+            }
+        }
+    }
+    assert!(conflicts_with_rules > 20, "lifecycle actions name their rules' codes");
+    let submit = &spec["paths"]["/api/v1/applications/{id}/submit"]["post"]["responses"]["409"];
+    let codes = submit["content"]["application/problem+json"]["schema"]["allOf"][1]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(codes.contains(&serde_json::json!("submission_deadline_passed")), "{codes:?}");
+}
+
 async fn the_docs_and_the_served_spec_are_there(app: TestApp) {
     let docs = app.get("/docs/", None).await;
     assert_eq!(docs.status, 200);
