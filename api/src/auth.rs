@@ -193,6 +193,7 @@ impl Hashers {
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
+                    lower_priority();
                     // Allocated on the first hash, then reused for every one: never freed, so
                     // never left behind in an allocator arena.
                     let mut blocks = Vec::new();
@@ -224,6 +225,19 @@ impl Hashers {
             tracing::error!("a hashing thread failed");
             ApiError::Internal
         })?
+    }
+}
+
+/// Puts the calling thread below the request threads (nice 10): a login storm then takes the
+/// CPU that other requests leave, and their latency stays near what it is without one.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on this thread's own id; it only changes its scheduling weight.
+    unsafe {
+        let tid = libc::id_t::try_from(libc::gettid()).unwrap_or_default();
+        if tid != 0 && libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            tracing::debug!("could not lower the hashing thread's priority");
+        }
     }
 }
 
