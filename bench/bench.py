@@ -443,6 +443,13 @@ def cmd_report(work, md_path):
     rows.append(("**Against the database itself (run before and after, interleaved)**", ["" for _ in cols]))
     row("GET application 8 conns / pgbench -S 8 clients",
         ratio("wrk_get_app_8", "pgbench_select_a", "pgbench_select_b", goal=">= 0.40"))
+    def vs_datasette(r):
+        a, b = r["wrk_datasette_a"], r["wrk_datasette_b"]
+        base = (a["rps"] + b["rps"]) / 2
+        return (f"{r['wrk_get_app_8']['rps'] / base:.1f}x ({r['wrk_get_app_8']['rps']:.0f} vs "
+                f"{a['rps']:.0f}/{b['rps']:.0f}; datasette p50/p99 {ms(a['latency_us']['p50'])}/"
+                f"{ms(a['latency_us']['p99'])} ms; goal >= 20x)")
+    row("GET application 8 conns / datasette 0.65.5 row JSON, same file, 8 conns", vs_datasette)
     row("submit 8 conns / pgbench one-row INSERT 8 clients",
         ratio("wrk_submit_8", "pgbench_insert_8a", "pgbench_insert_8b", goal=">= 0.25"))
     row("submit 1 conn / pgbench one-row INSERT 1 client",

@@ -22,6 +22,7 @@
 #   BENCH_SUBMIT_1         drafts submitted with 1 thread / 1 connection (default 1000)
 #   BENCH_SUBMIT_8         drafts submitted with 2 threads / 8 connections (default 2000)
 #   BENCH_SUBMIT_MAX_SECONDS  upper bound of each submit run (default 60)
+#   BENCH_DATASETTE=0      skip datasette (installed with pip when missing) beside the SQLite GETs
 #   BENCH_PG_SSLMODE       sslmode of the server's DATABASE_URL (default disable: loopback)
 #   BENCH_KEEP=1           keep the work directory (server logs, wrk outputs, JSON) and print it
 set -euo pipefail
@@ -54,6 +55,11 @@ if ! command -v wrk >/dev/null; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
 fi
+datasette_on=${BENCH_DATASETTE:-1}
+if [[ $datasette_on == 1 && " $dbs " == *" sqlite "* ]] && ! command -v datasette >/dev/null; then
+    say "installing datasette 0.65.5 (pip)"
+    python3 -m pip install -q "datasette==0.65.5" >/dev/null 2>&1 || { say "no datasette: skipped"; datasette_on=0; }
+fi
 for tool in wrk python3 curl; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
@@ -77,6 +83,7 @@ cp "$target_dir/release/ambito" "$work/ambito"
 bin=$work/ambito
 
 server_pid=
+datasette_pid=
 wrk_pid=
 watch_pid=
 pg_created=
@@ -87,6 +94,9 @@ cleanup() {
     fi
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
         kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
+    fi
+    if [[ -n $datasette_pid ]] && kill -0 "$datasette_pid" 2>/dev/null; then
+        kill "$datasette_pid" 2>/dev/null; wait "$datasette_pid" 2>/dev/null
     fi
     if [[ -n $watch_pid ]] && kill -0 "$watch_pid" 2>/dev/null; then
         kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
@@ -290,9 +300,30 @@ run_db() { # name database_url
     python3 "$bench/bench.py" targets "$base" "$dbdir"
     local app; app=$(cat "$dbdir/app.id")
     if [[ $name == postgres ]]; then pgbench_run pgbench_select_a "$url" 8 -S; fi
+    local ds_url=
+    if [[ $name == sqlite && $datasette_on == 1 ]]; then
+        # datasette serving the same file: the same row by key, as JSON, beside the server's.
+        local ds_port; ds_port=$(free_port)
+        local file=${url#sqlite://}
+        datasette serve "$file" --host 127.0.0.1 --port "$ds_port" >"$dbdir/datasette.log" 2>&1 &
+        datasette_pid=$!
+        ds_url=http://127.0.0.1:$ds_port/$(basename "$file" .db)/applications/$app.json
+        for _ in $(seq 1 120); do
+            [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ds_url" || true) == 200 ]] && break
+            sleep 0.25
+        done
+        say "datasette $(datasette --version | cut -d' ' -f3) on $ds_url"
+        run_get_wrk wrk_datasette_a 2 8 "$ds_url" ""
+    fi
     run_get_wrk wrk_get_app_1 1 1 "$base/api/v1/applications/$app" "$provider_token"
     run_get_wrk wrk_get_app_8 2 8 "$base/api/v1/applications/$app" "$provider_token"
     if [[ $name == postgres ]]; then pgbench_run pgbench_select_b "$url" 8 -S; fi
+    if [[ -n $ds_url ]]; then
+        run_get_wrk wrk_datasette_b 2 8 "$ds_url" ""
+        kill "$datasette_pid" 2>/dev/null || true
+        wait "$datasette_pid" 2>/dev/null || true
+        datasette_pid=
+    fi
     run_get_wrk wrk_get_call_1 1 1 "$base/api/v1/tenders/$tender" ""
     run_get_wrk wrk_get_call_8 2 8 "$base/api/v1/tenders/$tender" ""
     local m_got; m_got=$(kib VmHWM)
