@@ -479,19 +479,19 @@ pub fn next_protocol(
     year: i32,
 ) -> Result<ProtocolNumber, StoreError> {
     let key = authority.to_string();
-    crate::on_backend!(conn, |c| diesel::insert_into(protocol_counters::table)
+    // One statement: the first number of a year inserts the counter, later ones move it on;
+    // on PostgreSQL the conflicting row stays locked until the transaction ends.
+    let sequence: i64 = crate::on_backend!(conn, |c| diesel::insert_into(protocol_counters::table)
         .values((
             protocol_counters::authority_id.eq(&key),
             protocol_counters::year.eq(year),
-            protocol_counters::last_number.eq(0i64),
+            protocol_counters::last_number.eq(1i64),
         ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    let target = protocol_counters::table
-        .filter(protocol_counters::authority_id.eq(&key))
-        .filter(protocol_counters::year.eq(year));
-    diesel::update(target).set(protocol_counters::last_number.eq(protocol_counters::last_number + 1)).execute(conn)?;
-    let sequence: i64 = target.select(protocol_counters::last_number).get_result(conn)?;
+        .on_conflict((protocol_counters::authority_id, protocol_counters::year))
+        .do_update()
+        .set(protocol_counters::last_number.eq(protocol_counters::last_number + 1))
+        .returning(protocol_counters::last_number)
+        .get_result(c))?;
     Ok(ProtocolNumber { year, sequence })
 }
 

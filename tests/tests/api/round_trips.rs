@@ -41,7 +41,7 @@ async fn reads_and_a_submission_take_a_few_statements_each(app: TestApp) {
 
     let (sent, _) = statements(&app, submit(&app, &uno, &application)).await;
     eprintln!("submit ({:?}): {} statements: {sent:#?}", app.backend, sent.len());
-    assert!(sent.len() <= 20, "a submission is one short transaction: {sent:#?}");
+    assert!(sent.len() <= 17, "a submission is one short transaction: {sent:#?}");
 
     let get_application = format!("/api/v1/applications/{application}");
     let get_call = format!("/api/v1/tenders/{call}");
