@@ -59,3 +59,37 @@ async fn reads_and_a_submission_take_a_few_statements_each(app: TestApp) {
         }
     }
 }
+
+/// Connections are not pinged before each use: one that the server dropped (a restart, an
+/// administrator) fails one request, as unavailable (503), and is then replaced.
+#[actix_web::test]
+async fn a_connection_the_server_dropped_fails_once_and_is_replaced() {
+    use ambito_persistence::{Db, DbConnection, PoolOptions, StoreError};
+    use diesel::{Connection, RunQueryDsl};
+    let Some(app) = ambito_tests::spawn(ambito_tests::Backend::Postgres).await else { return };
+    // A pool of one connection, so that the dropped one is the one used next.
+    let db = Db::connect(&app.url, &PoolOptions { max_size: 1, checkout_timeout: std::time::Duration::from_secs(5) })
+        .expect("pool");
+    let pid = |db: &Db| {
+        db.read(|conn| {
+            let DbConnection::Postgresql(pg) = conn else { unreachable!("PostgreSQL") };
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()"))
+                .get_result::<i32>(pg)
+                .map_err(StoreError::from)
+        })
+    };
+    let first = pid(&db).expect("the first connection's server process");
+    let server = std::env::var(ambito_tests::PG_URL_VAR).expect("set, since the app started");
+    let mut admin = diesel::PgConnection::establish(&server).expect("connect");
+    let query = format!("pg_terminate_backend({first})");
+    assert!(
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&query)).get_result::<bool>(&mut admin).unwrap()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    match pid(&db) {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("the dropped connection's request is unavailable (503), got {other:?}"),
+    }
+    let next = pid(&db).expect("a new connection");
+    assert_ne!(next, first);
+}
