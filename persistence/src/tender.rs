@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::children::Children;
+use crate::children::{Child, Children};
 use crate::schema::{
     district_municipalities, interventions, organizations, tender_amendments, tender_authorities, tender_districts,
     tender_interventions, tender_municipalities, tender_questions, tender_requirements, tender_rounds, tenders,
@@ -293,12 +293,14 @@ pub fn lock(conn: &mut DbConnection, id: TenderId) -> Result<Tender, StoreError>
 /// Identifies the statement of a call's child tables in the connections' statement caches.
 struct TenderChildren;
 
-/// A call's child tables in one statement (see [`crate::children`]): authorities (`a`),
+/// A call's child tables in one statement (see [`crate::children`]): authorities (`a`, with
+/// their names),
 /// districts (`d`), interventions (`i`), municipalities (`m`), requirements (`q`), rounds (`r`).
 const CHILDREN: &[&str] = &[
-    "SELECT tender_id, 'a', CAST(position AS BIGINT), authority_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+    "SELECT t.tender_id, 'a', CAST(t.position AS BIGINT), t.authority_id, o.name, CAST(NULL AS TEXT), \
      CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
-     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_authorities WHERE tender_id",
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) \
+     FROM tender_authorities t JOIN organizations o ON o.id = t.authority_id WHERE t.tender_id",
     "SELECT tender_id, 'd', CAST(NULL AS BIGINT), district_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
      CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
      CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_districts WHERE tender_id",
@@ -316,9 +318,30 @@ const CHILDREN: &[&str] = &[
      concluded_at FROM tender_rounds WHERE tender_id",
 ];
 
+/// Loads a call with its issuing authorities' names, in order, in two statements.
+pub fn load_named(
+    conn: &mut DbConnection,
+    id: TenderId,
+) -> Result<(Tender, Vec<(OrganizationId, String)>), StoreError> {
+    let row: Row = tenders::table.filter(tenders::id.eq(id.to_string())).get_result(conn)?;
+    let ids = [row.id.as_str()];
+    let children = Children::<TenderChildren>::new(CHILDREN, &ids).load(conn)?;
+    let names = children
+        .iter()
+        .filter(|c| c.kind == "a")
+        .map(|c| Ok((stored("authority", c.text(&c.s1, "authority")?.parse())?, c.s2.clone().unwrap_or_default())))
+        .collect::<Result<_, StoreError>>()?;
+    let mut all = assemble_from(vec![row], &children)?;
+    Ok((all.remove(0), names))
+}
+
 fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let children = Children::<TenderChildren>::new(CHILDREN, &ids).load(conn)?;
+    assemble_from(rows, &children)
+}
+
+fn assemble_from(rows: Vec<Row>, children: &[Child]) -> Result<Vec<Tender>, StoreError> {
     let of_kind = |owner: &str, kind: &'static str| {
         let owner = owner.to_owned();
         children.iter().filter(move |c| c.owner == owner && c.kind == kind)
