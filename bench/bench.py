@@ -373,6 +373,22 @@ def cmd_report(work, md_path):
             return f"{ms(lat['p50'])} / {ms(lat['p90'])} / {ms(lat['p99'])} / {ms(lat['max'])}"
         return f
 
+    def per_request(key):
+        def f(r):
+            return f"{r[key + '_stmts']['statements'] / r[key]['requests']:.2f}"
+        return f
+
+    def mean_tps(r, *keys):
+        return sum(r[k]["tps"] for k in keys) / len(keys)
+
+    def ratio(server_key, *baseline_keys, goal):
+        def f(r):
+            base = mean_tps(r, *baseline_keys)
+            value = r[server_key]["rps"] / base
+            spread = "/".join(f"{r[k]['tps']:.0f}" for k in baseline_keys)
+            return f"{value:.2f} ({r[server_key]['rps']:.0f} vs {spread}; goal {goal})"
+        return f
+
     def wrk_errors(key):
         def f(r):
             w = r[key]
@@ -420,15 +436,35 @@ def cmd_report(work, md_path):
             row(f"wrk GET {path}, {label} {get_s} s: req/s", wrk_rps(key))
             row("  latency p50 / p90 / p99 / max ms", wrk_lat(key))
             row("  requests, errors", lambda r, key=key: f"{r[key]['requests']}, " + wrk_errors(key)(r))
+            row("  SQL statements per request", per_request(key))
     rows.append(("**Submit one application**", ["" for _ in cols]))
     for key, label in (("wrk_submit_1", "1 thread 1 conn"), ("wrk_submit_8", "2 threads 8 conns")):
         row(f"wrk submit, {label}: submits/s", wrk_rps(key))
         row("  latency p50 / p90 / p99 / max ms", wrk_lat(key))
         row("  responses", wrk_errors(key))
+        row("  SQL statements per request", per_request(key))
     row("after all submits: applications, statuses",
         lambda r: f"{r['verify']['applications']} " + ", ".join(f"{k} {v}" for k, v in sorted(r['verify']['by_status'].items())))
     row("  protocol numbers", lambda r: "; ".join(r["verify"]["problems"]) or
         f"{r['verify']['protocols']} unique, gap-free ({r['verify']['first']}..{r['verify']['last']})")
+    rows.append(("**Against the database itself (run before and after, interleaved)**", ["" for _ in cols]))
+    row("GET application 8 conns / pgbench -S 8 clients",
+        ratio("wrk_get_app_8", "pgbench_select_a", "pgbench_select_b", goal=">= 0.40"))
+    def vs_datasette(r):
+        a, b = r["wrk_datasette_a"], r["wrk_datasette_b"]
+        base = (a["rps"] + b["rps"]) / 2
+        return (f"{r['wrk_get_app_8']['rps'] / base:.1f}x ({r['wrk_get_app_8']['rps']:.0f} vs "
+                f"{a['rps']:.0f}/{b['rps']:.0f}; datasette p50/p99 {ms(a['latency_us']['p50'])}/"
+                f"{ms(a['latency_us']['p99'])} ms; goal >= 20x)")
+    row("GET application 8 conns / datasette 0.65.5 row JSON, same file, 8 conns", vs_datasette)
+    row("submit 8 conns / pgbench one-row INSERT 8 clients",
+        ratio("wrk_submit_8", "pgbench_insert_8a", "pgbench_insert_8b", goal=">= 0.25"))
+    row("submit 1 conn / pgbench one-row INSERT 1 client",
+        ratio("wrk_submit_1", "pgbench_insert_1a", "pgbench_insert_1b", goal=">= 0.25"))
+    row("submit 1 conn / one-row commit loop (WAL, synchronous=FULL)",
+        ratio("wrk_submit_1", "commit_loop_a", "commit_loop_b", goal=">= 0.25"))
+    row("  commit loop p50 / p99 ms", lambda r: "{:.2f} / {:.2f}".format(r["commit_loop_a"]["p50_ms"],
+                                                                        r["commit_loop_a"]["p99_ms"]))
     rows.append(("**Server memory (RSS, MiB)**", ["" for _ in cols]))
     for phase, label in (("ready", "after start (VmRSS)"), ("seeded", "peak after seeding (VmHWM)"),
                          ("listed", "peak after list runs"), ("got", "peak after GET runs"),
@@ -493,7 +529,7 @@ def cmd_report(work, md_path):
         f"- date: {meta['date']}",
         f"- commit: {meta['commit']} ({meta['profile']} build, `{meta['binary']}`)",
         f"- machine: {meta['nproc']} cores, {meta['cpu']}; {meta['mem']}",
-        f"- wrk: {meta['wrk']}; PostgreSQL: {meta.get('pg_version', '-')}; SQLite: bundled with the binary",
+        f"- wrk: {meta['wrk']}; PostgreSQL: {meta.get('pg_version', '-')} (DATABASE_URL and pgbench with sslmode={meta.get('pg_sslmode', 'libpq default: prefer')}); SQLite: bundled with the binary",
         f"- server: AMBITO_WORKERS default ({meta['nproc']}), pool 8; wrk and the server share the same cores",
         f"- submit runs: {meta['n1']} drafts with 1 thread/1 connection, {meta['n8']} with 2 threads/8 connections;"
         " each draft submitted exactly once",

@@ -38,6 +38,8 @@ pub struct Metrics {
     pool_checkouts: IntGauge,
     pool_wait_seconds: Gauge,
     pool_timeouts: IntGauge,
+    statements: IntGauge,
+    statements_prepared: IntGauge,
     outbox_head: IntGauge,
     outbox_head_age: Gauge,
     /// Token that `GET /metrics` asks for, stored hashed; none: no token asked.
@@ -87,6 +89,10 @@ impl Metrics {
             "ambito_db_pool_checkout_timeouts_total",
             "Waits for a database connection that timed out (answered 503)",
         );
+        // Round trips: divided by the requests, the statements each request costs.
+        let statements = gauge("ambito_db_statements_total", "SQL statements sent to the database");
+        let statements_prepared =
+            gauge("ambito_db_statements_prepared_total", "SQL statements prepared into a connection's cache");
         let outbox_head = gauge("ambito_outbox_last_seq", "Sequence number of the newest event in the outbox");
         let outbox_head_age =
             Gauge::new("ambito_outbox_last_event_age_seconds", "Age of the newest event").expect("a valid metric");
@@ -104,6 +110,8 @@ impl Metrics {
             Box::new(pool_checkouts.clone()),
             Box::new(pool_wait_seconds.clone()),
             Box::new(pool_timeouts.clone()),
+            Box::new(statements.clone()),
+            Box::new(statements_prepared.clone()),
             Box::new(outbox_head.clone()),
             Box::new(outbox_head_age.clone()),
             Box::new(scrapes.clone()),
@@ -122,6 +130,8 @@ impl Metrics {
             pool_checkouts,
             pool_wait_seconds,
             pool_timeouts,
+            statements,
+            statements_prepared,
             outbox_head,
             outbox_head_age,
             token: token.map(hash),
@@ -188,6 +198,9 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     metrics.pool_checkouts.set(i64::try_from(pool.checkouts).unwrap_or(i64::MAX));
     metrics.pool_wait_seconds.set(pool.wait_seconds);
     metrics.pool_timeouts.set(i64::try_from(pool.timeouts).unwrap_or(i64::MAX));
+    let sent = state.db.statements();
+    metrics.statements.set(i64::try_from(sent.executed()).unwrap_or(i64::MAX));
+    metrics.statements_prepared.set(i64::try_from(sent.prepared()).unwrap_or(i64::MAX));
     let now = state.clock.now();
     let outbox = state.read(|conn| Ok(ambito_persistence::outbox::head(conn)?)).await;
     match outbox {

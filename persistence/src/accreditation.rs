@@ -126,7 +126,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Accreditation
 }
 
 pub fn load(conn: &mut DbConnection, id: AccreditationId) -> Result<Accreditation, StoreError> {
-    let row: Row = accreditations::table.filter(accreditations::id.eq(id.to_string())).first(conn)?;
+    let row: Row = accreditations::table.filter(accreditations::id.eq(id.to_string())).get_result(conn)?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::children::{Child, Children};
 use crate::page::{instant_key, split_instant_key};
 use crate::schema::{
     application_declarations, application_recordings, application_scope, applications, integration_requests,
@@ -185,76 +186,95 @@ pub fn mark_replaced(conn: &mut DbConnection, ids: &[ApplicationId]) -> Result<(
 }
 
 pub fn load(conn: &mut DbConnection, id: ApplicationId) -> Result<Application, StoreError> {
-    let row: Row = applications::table.filter(applications::id.eq(id.to_string())).first(conn)?;
+    // A unique key: no `.first()`, whose bound `LIMIT` SQLite re-prepares on every binding.
+    let row: Row = applications::table.filter(applications::id.eq(id.to_string())).get_result(conn)?;
     let mut all = assemble(conn, vec![row])?;
     Ok(all.remove(0))
 }
 
-/// Loads it for a change, its row locked until the transaction ends (see [`crate::lock_row`]).
-pub fn lock(conn: &mut DbConnection, id: ApplicationId) -> Result<Application, StoreError> {
-    crate::lock_row(conn, "applications", &id.to_string())?;
-    load(conn, id)
+/// Loads it with its call's issuing authorities, in order (what the access policy needs), in
+/// two statements.
+pub fn load_with_issuers(
+    conn: &mut DbConnection,
+    id: ApplicationId,
+) -> Result<(Application, Vec<OrganizationId>), StoreError> {
+    let row: Row = applications::table.filter(applications::id.eq(id.to_string())).get_result(conn)?;
+    let ids = [row.id.as_str()];
+    let children = Children::<ApplicationChildrenAndIssuers>::new(CHILDREN_AND_ISSUERS, &ids).load(conn)?;
+    let issuers = children
+        .iter()
+        .filter(|c| c.kind == "x")
+        .map(|c| stored("authority", c.text(&c.s1, "authority")?.parse()))
+        .collect::<Result<_, StoreError>>()?;
+    let mut all = assemble_from(vec![row], &children)?;
+    Ok((all.remove(0), issuers))
 }
 
-/// application id, id, missing, due, requested at, requested by, answered at
-type IntegrationRow = (String, String, String, NaiveDateTime, NaiveDateTime, Option<String>, Option<NaiveDateTime>);
+/// Loads it for a change, its row locked until the transaction ends (see [`crate::lock_row`]):
+/// on PostgreSQL the read itself takes the lock.
+pub fn lock(conn: &mut DbConnection, id: ApplicationId) -> Result<Application, StoreError> {
+    let query = applications::table.filter(applications::id.eq(id.to_string()));
+    let row: Row = match conn {
+        DbConnection::Postgresql(c) => query.for_update().get_result(c)?,
+        DbConnection::Sqlite(c) => query.get_result(c)?,
+    };
+    let mut all = assemble(conn, vec![row])?;
+    Ok(all.remove(0))
+}
+
+/// Identify the statements of an application's child tables in the statement caches.
+struct ApplicationChildren;
+struct ApplicationChildrenAndIssuers;
+
+/// An application's child tables in one statement (see [`crate::children`]): its recording
+/// (`c`), declarations (`d`), integration requests (`g`) and scope (`s`).
+const CHILDREN: &[&str] = &[
+    "SELECT application_id, 'c', CAST(NULL AS BIGINT), channel, recorded_by, CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), received_at, CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM application_recordings WHERE application_id",
+    "SELECT application_id, 'd', CAST(NULL AS BIGINT), requirement_code, note, CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), accepted, CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM application_declarations WHERE application_id",
+    "SELECT application_id, 'g', CAST(NULL AS BIGINT), id, missing, requested_by, CAST(NULL AS TEXT), \
+     CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), due_at, requested_at, answered_at, CAST(NULL AS TIMESTAMP) \
+     FROM integration_requests WHERE application_id",
+    "SELECT application_id, 's', CAST(NULL AS BIGINT), intervention_code, istat_code, CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), admitted, CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM application_scope WHERE application_id",
+];
+
+/// [`CHILDREN`] and the issuing authorities of the application's call (`x`).
+const CHILDREN_AND_ISSUERS: &[&str] = &[
+    CHILDREN[0],
+    CHILDREN[1],
+    CHILDREN[2],
+    CHILDREN[3],
+    "SELECT a.id, 'x', CAST(t.position AS BIGINT), t.authority_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) \
+     FROM applications a JOIN tender_authorities t ON t.tender_id = a.tender_id WHERE a.id",
+];
 
 fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut scope: Vec<(String, String, String, bool)> = Vec::new();
-    let mut declarations: Vec<(String, String, bool, Option<String>)> = Vec::new();
-    let mut integrations: Vec<IntegrationRow> = Vec::new();
-    let mut recordings: Vec<(String, String, NaiveDateTime, String)> = Vec::new();
-    // Bounded IN lists: SQLite caps bound parameters per statement.
-    for chunk in ids.chunks(500) {
-        scope.extend(
-            application_scope::table
-                .filter(application_scope::application_id.eq_any(chunk))
-                .order((application_scope::intervention_code, application_scope::istat_code))
-                .load::<(String, String, String, bool)>(conn)?,
-        );
-        declarations.extend(
-            application_declarations::table
-                .filter(application_declarations::application_id.eq_any(chunk))
-                .order(application_declarations::requirement_code)
-                .load::<(String, String, bool, Option<String>)>(conn)?,
-        );
-        integrations.extend(
-            integration_requests::table
-                .filter(integration_requests::application_id.eq_any(chunk))
-                .order(integration_requests::id)
-                .select((
-                    integration_requests::application_id,
-                    integration_requests::id,
-                    integration_requests::missing,
-                    integration_requests::due_at,
-                    integration_requests::requested_at,
-                    integration_requests::requested_by,
-                    integration_requests::answered_at,
-                ))
-                .load(conn)?,
-        );
-        recordings.extend(
-            application_recordings::table.filter(application_recordings::application_id.eq_any(chunk)).load::<(
-                String,
-                String,
-                NaiveDateTime,
-                String,
-            )>(
-                conn
-            )?,
-        );
-    }
+    let children = Children::<ApplicationChildren>::new(CHILDREN, &ids).load(conn)?;
+    assemble_from(rows, &children)
+}
+
+fn assemble_from(rows: Vec<Row>, children: &[Child]) -> Result<Vec<Application>, StoreError> {
+    let of_kind = |owner: &str, kind: &'static str| {
+        let owner = owner.to_owned();
+        children.iter().filter(move |c| c.owner == owner && c.kind == kind)
+    };
     rows.into_iter()
         .map(|r| {
             let items = |admitted_only: bool| -> Result<Vec<ScopeItem>, StoreError> {
-                scope
-                    .iter()
-                    .filter(|(a, _, _, admitted)| *a == r.id && (!admitted_only || *admitted))
-                    .map(|(_, i, m, _)| {
+                of_kind(&r.id, "s")
+                    .filter(|c| !admitted_only || c.b == Some(true))
+                    .map(|c| {
                         Ok(ScopeItem {
-                            intervention: stored("intervention", i.clone().try_into())?,
-                            municipality: stored("istat code", IstatCode::parse(m))?,
+                            intervention: stored("intervention", c.text(&c.s1, "intervention")?.try_into())?,
+                            municipality: stored("istat code", IstatCode::parse(&c.text(&c.s2, "municipality")?))?,
                         })
                     })
                     .collect()
@@ -268,14 +288,13 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                 }),
                 None => None,
             };
-            let recording = recordings
-                .iter()
-                .find(|(a, ..)| *a == r.id)
-                .map(|(_, channel, at, by)| {
+            let recording = of_kind(&r.id, "c")
+                .next()
+                .map(|c| {
                     Ok::<_, StoreError>(Recording {
-                        channel: stored("channel", channel.parse())?,
-                        received_at: from_db(*at),
-                        recorded_by: stored("recorded by", by.parse())?,
+                        channel: stored("channel", c.text(&c.s1, "channel")?.parse())?,
+                        received_at: from_db(c.instant(c.t1, "receipt")?),
+                        recorded_by: stored("recorded by", c.text(&c.s2, "recorded by")?.parse())?,
                     })
                 })
                 .transpose()?;
@@ -288,14 +307,12 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                 needs_confirmation: r.needs_confirmation,
                 offered: items(false)?,
                 admitted: items(true)?,
-                declarations: declarations
-                    .iter()
-                    .filter(|(a, ..)| *a == r.id)
-                    .map(|(_, code, accepted, note)| {
+                declarations: of_kind(&r.id, "d")
+                    .map(|c| {
                         Ok(Declaration {
-                            requirement_code: stored("requirement", code.clone().try_into())?,
-                            accepted: *accepted,
-                            note: note.clone(),
+                            requirement_code: stored("requirement", c.text(&c.s1, "requirement")?.try_into())?,
+                            accepted: c.b.unwrap_or(false),
+                            note: c.s2.clone(),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?,
@@ -307,17 +324,15 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Application>,
                 submitted_at: r.submitted_at.map(from_db),
                 snapshot_sha256: r.snapshot_sha256,
                 outcome,
-                integration_requests: integrations
-                    .iter()
-                    .filter(|(a, ..)| *a == r.id)
-                    .map(|(_, id, missing, due, at, by, answered)| {
+                integration_requests: of_kind(&r.id, "g")
+                    .map(|c| {
                         Ok(IntegrationRequest {
-                            id: stored("integration id", id.parse())?,
-                            missing: missing.clone(),
-                            due_at: from_db(*due),
-                            requested_at: from_db(*at),
-                            requested_by: by.as_deref().map(|b| stored("requested by", b.parse())).transpose()?,
-                            answered_at: answered.map(from_db),
+                            id: stored("integration id", c.text(&c.s1, "integration id")?.parse())?,
+                            missing: c.text(&c.s2, "missing")?,
+                            due_at: from_db(c.instant(c.t1, "due")?),
+                            requested_at: from_db(c.instant(c.t2, "requested at")?),
+                            requested_by: c.s3.as_deref().map(|b| stored("requested by", b.parse())).transpose()?,
+                            answered_at: c.t3.map(from_db),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?,
@@ -531,19 +546,19 @@ pub fn next_protocol(
     year: i32,
 ) -> Result<ProtocolNumber, StoreError> {
     let key = authority.to_string();
-    crate::on_backend!(conn, |c| diesel::insert_into(protocol_counters::table)
+    // One statement: the first number of a year inserts the counter, later ones move it on;
+    // on PostgreSQL the conflicting row stays locked until the transaction ends.
+    let sequence: i64 = crate::on_backend!(conn, |c| diesel::insert_into(protocol_counters::table)
         .values((
             protocol_counters::authority_id.eq(&key),
             protocol_counters::year.eq(year),
-            protocol_counters::last_number.eq(0i64),
+            protocol_counters::last_number.eq(1i64),
         ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    let target = protocol_counters::table
-        .filter(protocol_counters::authority_id.eq(&key))
-        .filter(protocol_counters::year.eq(year));
-    diesel::update(target).set(protocol_counters::last_number.eq(protocol_counters::last_number + 1)).execute(conn)?;
-    let sequence: i64 = target.select(protocol_counters::last_number).first(conn)?;
+        .on_conflict((protocol_counters::authority_id, protocol_counters::year))
+        .do_update()
+        .set(protocol_counters::last_number.eq(protocol_counters::last_number + 1))
+        .returning(protocol_counters::last_number)
+        .get_result(c))?;
     Ok(ProtocolNumber { year, sequence })
 }
 

@@ -172,7 +172,7 @@ fn to_beneficiary(row: Row) -> Result<Beneficiary, StoreError> {
 }
 
 pub fn load(conn: &mut DbConnection, id: BeneficiaryId) -> Result<Beneficiary, StoreError> {
-    to_beneficiary(beneficiaries::table.filter(beneficiaries::id.eq(id.to_string())).first(conn)?)
+    to_beneficiary(beneficiaries::table.filter(beneficiaries::id.eq(id.to_string())).get_result(conn)?)
 }
 
 /// Loads it for a change, its row locked until the transaction ends (see [`crate::lock_row`]).
@@ -190,7 +190,7 @@ pub fn find(
     beneficiaries::table
         .filter(beneficiaries::authority_id.eq(authority.to_string()))
         .filter(beneficiaries::codice_fiscale.eq(cf.as_str()))
-        .first::<Row>(conn)
+        .get_result::<Row>(conn)
         .optional()?
         .map(to_beneficiary)
         .transpose()

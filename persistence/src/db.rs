@@ -1,11 +1,13 @@
 //! Connections and pools for both backends, migrations, and the write transaction.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::prelude::*;
 use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
 use diesel::r2d2::{self, HandleEvent, ManageConnection, Pool, PooledConnection};
@@ -69,6 +71,86 @@ macro_rules! on_backend {
 pub struct Manager {
     backend: Backend,
     target: String,
+    statements: Arc<StatementLog>,
+}
+
+/// Every statement the pool's connections send, counted, and recorded while a test asks: a
+/// request's round trips are a number that tests and metrics see, so they cannot grow unnoticed.
+#[derive(Debug, Default)]
+pub struct StatementLog {
+    executed: AtomicU64,
+    /// Statements prepared and put in a connection's cache: flat once the hot reads are warm.
+    prepared: AtomicU64,
+    recording: AtomicBool,
+    recorded: Mutex<Vec<String>>,
+}
+
+impl StatementLog {
+    /// Statements sent since the pool opened (transaction control and pragmas included).
+    pub fn executed(&self) -> u64 {
+        self.executed.load(Ordering::Relaxed)
+    }
+
+    /// Statements prepared into a connection's statement cache since the pool opened.
+    pub fn prepared(&self) -> u64 {
+        self.prepared.load(Ordering::Relaxed)
+    }
+
+    /// Starts recording the text of every statement, forgetting what was recorded before.
+    pub fn start_recording(&self) {
+        self.lock().clear();
+        self.recording.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops recording and returns the statements' SQL (without bound values), in order.
+    pub fn stop_recording(&self) -> Vec<String> {
+        self.recording.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The connections' diesel instrumentation, feeding the pool's [`StatementLog`].
+struct Instrument(Arc<StatementLog>);
+
+thread_local! {
+    /// Whether a statement on this thread found its connection lost. Connections are used and
+    /// given back on one thread, so the pool asks this when the connection comes back.
+    static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Instrumentation for Instrument {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.0.executed.fetch_add(1, Ordering::Relaxed);
+                if self.0.recording.load(Ordering::Relaxed) {
+                    let text = query.to_string();
+                    let sql = text.split(" -- binds: ").next().unwrap_or_default().to_owned();
+                    self.0.lock().push(sql);
+                }
+            }
+            InstrumentationEvent::CacheQuery { .. } => {
+                self.0.prepared.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery { error: Some(e), .. } => {
+                use diesel::result::{DatabaseErrorKind, Error};
+                if matches!(
+                    e,
+                    Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                        _
+                    )
+                ) {
+                    CONNECTION_LOST.set(true);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl ManageConnection for Manager {
@@ -80,6 +162,7 @@ impl ManageConnection for Manager {
             Backend::Postgres => {
                 let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(STATEMENT_TIMEOUT).map_err(r2d2::Error::QueryError)?;
+                conn.set_instrumentation(Instrument(self.statements.clone()));
                 Ok(DbConnection::Postgresql(conn))
             }
             Backend::Sqlite => {
@@ -94,6 +177,7 @@ impl ManageConnection for Manager {
                 ] {
                     conn.batch_execute(pragma).map_err(r2d2::Error::QueryError)?;
                 }
+                conn.set_instrumentation(Instrument(self.statements.clone()));
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -103,8 +187,11 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
+    /// A connection is not pinged when lent out (that was one more round trip per request):
+    /// one whose statement found it lost is dropped when it comes back, so a restarted
+    /// server costs each pooled connection one failed request.
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+        CONNECTION_LOST.replace(false) || std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -125,6 +212,7 @@ pub struct Db {
     /// concurrent writes; writers of other processes still wait through `busy_timeout`.
     sqlite_writer: Arc<Mutex<()>>,
     counters: Arc<PoolCounters>,
+    statements: Arc<StatementLog>,
 }
 
 /// What the pool has done since it opened, for metrics: checkouts, the time they waited for a
@@ -186,7 +274,8 @@ impl Db {
     /// clear error naming it, rather than the pool's retries.
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
         let (backend, target) = target_of(url)?;
-        let manager = Manager { backend, target };
+        let statements = Arc::new(StatementLog::default());
+        let manager = Manager { backend, target, statements: statements.clone() };
         let first = manager.connect().map_err(|e| cannot_open(backend, &manager.target, url, &e))?;
         drop(first);
         let counters = Arc::new(PoolCounters::default());
@@ -197,12 +286,14 @@ impl Db {
             // to switch it to WAL, and some would fail ("database is locked") before retrying.
             .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
+            // No `SELECT 1` before every checkout: see `Manager::has_broken`.
+            .test_on_check_out(false)
             // Failures reach the caller as errors (a 503, or the start-up's one line), so the
             // pool's own log lines would only repeat them.
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
-        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())), counters })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())), counters, statements })
     }
 
     /// The pool's connections and counters, for metrics.
@@ -216,6 +307,11 @@ impl Db {
             wait_seconds: self.counters.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
             timeouts: self.counters.timeouts.load(Ordering::Relaxed),
         }
+    }
+
+    /// The statements the pool's connections have sent.
+    pub fn statements(&self) -> &StatementLog {
+        &self.statements
     }
 
     pub fn backend(&self) -> Backend {

@@ -345,7 +345,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<DeliveryRepor
 }
 
 pub fn load(conn: &mut DbConnection, id: DeliveryReportId) -> Result<DeliveryReport, StoreError> {
-    let row: Row = delivery_reports::table.filter(delivery_reports::id.eq(id.to_string())).first(conn)?;
+    let row: Row = delivery_reports::table.filter(delivery_reports::id.eq(id.to_string())).get_result(conn)?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 

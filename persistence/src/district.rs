@@ -107,7 +107,7 @@ pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewDistrict) -> Re
 }
 
 pub fn get(conn: &mut DbConnection, id: DistrictId) -> Result<District, StoreError> {
-    let row: Row = districts::table.filter(districts::id.eq(id.to_string())).first(conn)?;
+    let row: Row = districts::table.filter(districts::id.eq(id.to_string())).get_result(conn)?;
     let mut all = with_members(conn, vec![row])?;
     Ok(all.remove(0))
 }

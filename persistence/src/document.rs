@@ -117,6 +117,6 @@ pub fn get(conn: &mut DbConnection, owner: DocumentOwner, id: DocumentId) -> Res
         .filter(documents::owner_type.eq(owner_type))
         .filter(documents::owner_id.eq(owner_id))
         .select(columns())
-        .first(conn)?;
+        .get_result(conn)?;
     to_document(row)
 }

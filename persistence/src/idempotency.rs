@@ -51,7 +51,7 @@ pub fn lookup(
             idempotency_keys::location,
             idempotency_keys::created_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match existing {
         None => Ok(Lookup::New),

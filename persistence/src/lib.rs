@@ -7,6 +7,7 @@ pub mod application;
 pub mod audit;
 pub mod beneficiary;
 pub mod catalogue;
+mod children;
 pub mod copayment;
 pub mod db;
 pub mod delivery_report;
@@ -150,4 +151,26 @@ pub(crate) fn stored_date(what: &str, day: &str) -> Result<chrono::NaiveDate, St
 #[allow(dead_code)]
 pub(crate) fn stored_id(what: &str, id: &str) -> Result<uuid::Uuid, StoreError> {
     stored(what, uuid::Uuid::parse_str(id))
+}
+
+#[cfg(test)]
+mod tests {
+    /// diesel's `.first()` binds `LIMIT ?`, and SQLite re-prepares a statement whose `LIMIT` is
+    /// bound on every new binding, so a read by key never hit the statement cache. Reads by a
+    /// unique key use `.get_result()`; only "the newest/oldest of many" may take `.first()`.
+    #[test]
+    fn reads_by_key_bind_no_limit() {
+        let allowed = ["municipality.rs", "outbox.rs", "organization.rs"];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Spelled in two halves, so that this file does not count itself.
+            let (by_conn, typed) = ([".first", "(conn)"].concat(), [".first", "::<"].concat());
+            let firsts = text.matches(&by_conn).count() + text.matches(&typed).count();
+            let expected = usize::from(allowed.contains(&name.as_str()));
+            assert!(firsts <= expected, "{name}: a read by key with .first() binds LIMIT; use .get_result()");
+        }
+    }
 }

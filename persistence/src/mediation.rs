@@ -64,7 +64,7 @@ fn to_mediator(row: MediatorRow) -> Result<Mediator, StoreError> {
 }
 
 pub fn mediator(conn: &mut DbConnection, id: MediatorId) -> Result<Mediator, StoreError> {
-    to_mediator(mediators::table.filter(mediators::id.eq(id.to_string())).first(conn)?)
+    to_mediator(mediators::table.filter(mediators::id.eq(id.to_string())).get_result(conn)?)
 }
 
 pub fn mediators_of(
@@ -370,7 +370,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<MediationRequ
 }
 
 pub fn load(conn: &mut DbConnection, id: MediationRequestId) -> Result<MediationRequest, StoreError> {
-    let row: Row = mediation_requests::table.filter(mediation_requests::id.eq(id.to_string())).first(conn)?;
+    let row: Row = mediation_requests::table.filter(mediation_requests::id.eq(id.to_string())).get_result(conn)?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 

@@ -104,7 +104,7 @@ fn escape_like(s: &str) -> String {
 }
 
 pub fn get(conn: &mut DbConnection, code: &IstatCode) -> Result<Municipality, StoreError> {
-    Ok(municipalities::table.find(code.as_str()).first(conn)?)
+    Ok(municipalities::table.find(code.as_str()).get_result(conn)?)
 }
 
 /// The codes among `codes` that are not in the catalogue.

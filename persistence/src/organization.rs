@@ -119,7 +119,7 @@ pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewOrganization) -
 }
 
 pub fn get(conn: &mut DbConnection, id: OrganizationId) -> Result<Organization, StoreError> {
-    organizations::table.filter(organizations::id.eq(id.to_string())).first::<Row>(conn)?.into_record()
+    organizations::table.filter(organizations::id.eq(id.to_string())).get_result::<Row>(conn)?.into_record()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -195,7 +195,7 @@ pub fn update(
 pub fn find_by_codice_fiscale(conn: &mut DbConnection, cf: &CodiceFiscale) -> Result<Option<Organization>, StoreError> {
     organizations::table
         .filter(organizations::codice_fiscale.eq(cf.as_str()))
-        .first::<Row>(conn)
+        .get_result::<Row>(conn)
         .optional()?
         .map(Row::into_record)
         .transpose()

@@ -61,7 +61,7 @@ fn append(
     if let DbConnection::Postgresql(c) = &mut *conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({EVENT_LOCK})")).execute(c)?;
     }
-    let last: Option<i64> = events::table.select(diesel::dsl::max(events::seq)).first(conn)?;
+    let last: Option<i64> = events::table.select(diesel::dsl::max(events::seq)).get_result(conn)?;
     let first = last.unwrap_or(0) + 1;
     let occurred_at = to_db(now);
     let rows: Vec<_> = (first..)

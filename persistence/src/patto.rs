@@ -239,7 +239,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Patto>, Store
 }
 
 pub fn load(conn: &mut DbConnection, id: PattoId) -> Result<Patto, StoreError> {
-    let row: Row = patti::table.filter(patti::id.eq(id.to_string())).first(conn)?;
+    let row: Row = patti::table.filter(patti::id.eq(id.to_string())).get_result(conn)?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 

@@ -89,7 +89,7 @@ pub fn certificate(
             .filter(provider_certificates::id.eq(id.to_string()))
             .filter(provider_certificates::provider_id.eq(provider.to_string()))
             .select(certificate_columns())
-            .first(conn)?,
+            .get_result(conn)?,
     )
 }
 

@@ -560,7 +560,7 @@ fn to_choice(row: ChoiceRow) -> Result<Choice, StoreError> {
 }
 
 pub fn load(conn: &mut DbConnection, id: ServiceRequestId) -> Result<ServiceRequest, StoreError> {
-    let row: Row = service_requests::table.filter(service_requests::id.eq(id.to_string())).first(conn)?;
+    let row: Row = service_requests::table.filter(service_requests::id.eq(id.to_string())).get_result(conn)?;
     Ok(assemble(conn, vec![row])?.remove(0))
 }
 

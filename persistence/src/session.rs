@@ -69,7 +69,7 @@ pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>
             sessions::revoked_at,
             sessions::user_id,
         ))
-        .first::<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String)>(
+        .get_result::<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String)>(
             conn,
         )
         .optional()?;
@@ -122,17 +122,16 @@ pub fn authenticate(
     user_id: UserId,
     token_version: i64,
 ) -> Result<Option<user::User>, StoreError> {
-    let open: i64 = sessions::table
+    // One statement: the session's check and the user's row come back together.
+    let row = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id.to_string()))
         .filter(sessions::user_id.eq(user_id.to_string()))
         .filter(sessions::revoked_at.is_null())
         .filter(users::active.eq(true))
         .filter(users::token_version.eq(token_version))
-        .count()
-        .get_result(conn)?;
-    if open == 0 {
-        return Ok(None);
-    }
-    user::get(conn, user_id).map(Some)
+        .select(users::all_columns)
+        .get_result::<user::Row>(conn)
+        .optional()?;
+    row.map(user::Row::into_user).transpose()
 }

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::children::{Child, Children};
 use crate::page::{instant_key, split_instant_key};
 use crate::schema::{
     district_municipalities, interventions, organizations, tender_amendments, tender_authorities, tender_districts,
@@ -268,7 +269,7 @@ pub fn save(conn: &mut DbConnection, t: &Tender, loaded_version: i64, terms: boo
 }
 
 pub fn load(conn: &mut DbConnection, id: TenderId) -> Result<Tender, StoreError> {
-    let row: Row = tenders::table.filter(tenders::id.eq(id.to_string())).first(conn)?;
+    let row: Row = tenders::table.filter(tenders::id.eq(id.to_string())).get_result(conn)?;
     let mut all = assemble(conn, vec![row])?;
     Ok(all.remove(0))
 }
@@ -290,83 +291,88 @@ pub fn lock(conn: &mut DbConnection, id: TenderId) -> Result<Tender, StoreError>
     load(conn, id)
 }
 
+/// Identifies the statement of a call's child tables in the connections' statement caches.
+struct TenderChildren;
+
+/// A call's child tables in one statement (see [`crate::children`]): authorities (`a`, with
+/// their names),
+/// districts (`d`), interventions (`i`), municipalities (`m`), requirements (`q`), rounds (`r`).
+const CHILDREN: &[&str] = &[
+    "SELECT t.tender_id, 'a', CAST(t.position AS BIGINT), t.authority_id, o.name, CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) \
+     FROM tender_authorities t JOIN organizations o ON o.id = t.authority_id WHERE t.tender_id",
+    "SELECT tender_id, 'd', CAST(NULL AS BIGINT), district_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_districts WHERE tender_id",
+    "SELECT tender_id, 'i', CAST(position AS BIGINT), intervention_code, unit, CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), rate_cents, CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_interventions WHERE tender_id",
+    "SELECT tender_id, 'm', CAST(NULL AS BIGINT), istat_code, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+     CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_municipalities WHERE tender_id",
+    "SELECT tender_id, 'q', CAST(position AS BIGINT), code, category, description, document_type, \
+     CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP), \
+     CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP) FROM tender_requirements WHERE tender_id",
+    "SELECT tender_id, 'r', CAST(number AS BIGINT), act_number, act_date, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+     CAST(NULL AS BIGINT), CAST(NULL AS BOOLEAN), opened_at, submission_deadline, clarification_deadline, \
+     concluded_at FROM tender_rounds WHERE tender_id",
+];
+
+/// Loads a call with its issuing authorities' names, in order, in two statements.
+pub fn load_named(
+    conn: &mut DbConnection,
+    id: TenderId,
+) -> Result<(Tender, Vec<(OrganizationId, String)>), StoreError> {
+    let row: Row = tenders::table.filter(tenders::id.eq(id.to_string())).get_result(conn)?;
+    let ids = [row.id.as_str()];
+    let children = Children::<TenderChildren>::new(CHILDREN, &ids).load(conn)?;
+    let names = children
+        .iter()
+        .filter(|c| c.kind == "a")
+        .map(|c| Ok((stored("authority", c.text(&c.s1, "authority")?.parse())?, c.s2.clone().unwrap_or_default())))
+        .collect::<Result<_, StoreError>>()?;
+    let mut all = assemble_from(vec![row], &children)?;
+    Ok((all.remove(0), names))
+}
+
 fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let authorities: Vec<(String, String)> = tender_authorities::table
-        .filter(tender_authorities::tender_id.eq_any(&ids))
-        .order((tender_authorities::tender_id, tender_authorities::position))
-        .select((tender_authorities::tender_id, tender_authorities::authority_id))
-        .load(conn)?;
-    let districts: Vec<(String, String)> =
-        tender_districts::table.filter(tender_districts::tender_id.eq_any(&ids)).load(conn)?;
-    let municipalities: Vec<(String, String)> = tender_municipalities::table
-        .filter(tender_municipalities::tender_id.eq_any(&ids))
-        .order((tender_municipalities::tender_id, tender_municipalities::istat_code))
-        .load(conn)?;
-    let items: Vec<(String, String, String, i64)> = tender_interventions::table
-        .filter(tender_interventions::tender_id.eq_any(&ids))
-        .order((tender_interventions::tender_id, tender_interventions::position))
-        .select((
-            tender_interventions::tender_id,
-            tender_interventions::intervention_code,
-            tender_interventions::unit,
-            tender_interventions::rate_cents,
-        ))
-        .load(conn)?;
-    let requirements: Vec<(String, String, String, String, Option<String>)> = tender_requirements::table
-        .filter(tender_requirements::tender_id.eq_any(&ids))
-        .order((tender_requirements::tender_id, tender_requirements::position))
-        .select((
-            tender_requirements::tender_id,
-            tender_requirements::code,
-            tender_requirements::category,
-            tender_requirements::description,
-            tender_requirements::document_type,
-        ))
-        .load(conn)?;
-    type RoundRow = (
-        String,
-        i32,
-        NaiveDateTime,
-        NaiveDateTime,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<String>,
-        Option<String>,
-    );
-    let rounds: Vec<RoundRow> = tender_rounds::table
-        .filter(tender_rounds::tender_id.eq_any(&ids))
-        .order((tender_rounds::tender_id, tender_rounds::number))
-        .load(conn)?;
+    let children = Children::<TenderChildren>::new(CHILDREN, &ids).load(conn)?;
+    assemble_from(rows, &children)
+}
+
+fn assemble_from(rows: Vec<Row>, children: &[Child]) -> Result<Vec<Tender>, StoreError> {
+    let of_kind = |owner: &str, kind: &'static str| {
+        let owner = owner.to_owned();
+        children.iter().filter(move |c| c.owner == owner && c.kind == kind)
+    };
     rows.into_iter()
         .map(|r| {
-            let of = |t: &String| *t == r.id;
+            let id = r.id.clone();
             Ok(Tender {
-                rounds: rounds
-                    .iter()
-                    .filter(|(t, ..)| of(t))
-                    .map(|(_, number, opened, deadline, clarification, concluded, act_number, act_date)| {
+                rounds: of_kind(&id, "r")
+                    .map(|c| {
                         Ok(Round {
-                            number: u32::try_from(*number).map_err(|_| StoreError::Corrupt("round".into()))?,
-                            opened_at: from_db(*opened),
-                            submission_deadline: from_db(*deadline),
-                            clarification_deadline: from_db(*clarification),
-                            concluded_at: concluded.map(from_db),
-                            act: crate::measure::act(act_number.clone(), act_date.clone())?,
+                            number: c
+                                .n
+                                .and_then(|n| u32::try_from(n).ok())
+                                .ok_or_else(|| StoreError::Corrupt("round".into()))?,
+                            opened_at: from_db(c.instant(c.t1, "round opening")?),
+                            submission_deadline: from_db(c.instant(c.t2, "round deadline")?),
+                            clarification_deadline: from_db(c.instant(c.t3, "round clarification deadline")?),
+                            concluded_at: c.t4.map(from_db),
+                            act: crate::measure::act(c.s1.clone(), c.s2.clone())?,
                         })
                     })
                     .collect::<Result<_, StoreError>>()?,
                 id: stored("tender id", r.id.parse())?,
                 state: stored("tender state", r.state.parse())?,
-                authorities: authorities
-                    .iter()
-                    .filter(|(t, _)| of(t))
-                    .map(|(_, a)| stored("authority", a.parse()))
+                authorities: of_kind(&id, "a")
+                    .map(|c| stored("authority", c.text(&c.s1, "authority")?.parse()))
                     .collect::<Result<_, _>>()?,
-                districts: districts
-                    .iter()
-                    .filter(|(t, _)| of(t))
-                    .map(|(_, d)| stored("district", d.parse::<DistrictId>()))
+                districts: of_kind(&id, "d")
+                    .map(|c| stored("district", c.text(&c.s1, "district")?.parse::<DistrictId>()))
                     .collect::<Result<_, _>>()?,
                 terms: TenderTerms {
                     kind: stored("tender kind", r.kind.parse())?,
@@ -374,31 +380,29 @@ fn assemble(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Tender>, Stor
                     description: r.description,
                     reference_code: r.reference_code,
                     responsible_official: r.responsible_official,
-                    municipalities: municipalities
-                        .iter()
-                        .filter(|(t, _)| of(t))
-                        .map(|(_, m)| stored("istat code", IstatCode::parse(m)))
+                    municipalities: of_kind(&id, "m")
+                        .map(|c| stored("istat code", IstatCode::parse(&c.text(&c.s1, "municipality")?)))
                         .collect::<Result<_, _>>()?,
-                    interventions: items
-                        .iter()
-                        .filter(|(t, ..)| of(t))
-                        .map(|(_, code, unit, rate)| {
+                    interventions: of_kind(&id, "i")
+                        .map(|c| {
                             Ok(TenderIntervention {
-                                code: stored("intervention", code.clone().try_into())?,
-                                unit: stored("unit", unit.parse())?,
-                                rate: stored("rate", Cents::new(*rate))?,
+                                code: stored("intervention", c.text(&c.s1, "intervention")?.try_into())?,
+                                unit: stored("unit", c.text(&c.s2, "unit")?.parse())?,
+                                rate: stored(
+                                    "rate",
+                                    Cents::new(c.i.ok_or_else(|| StoreError::Corrupt("rate".into()))?),
+                                )?,
                             })
                         })
                         .collect::<Result<_, StoreError>>()?,
-                    requirements: requirements
-                        .iter()
-                        .filter(|(t, ..)| of(t))
-                        .map(|(_, code, category, description, document_type)| {
+                    requirements: of_kind(&id, "q")
+                        .map(|c| {
                             Ok(Requirement {
-                                code: stored("requirement", code.clone().try_into())?,
-                                category: stored("category", category.parse())?,
-                                description: description.clone(),
-                                document_type: document_type
+                                code: stored("requirement", c.text(&c.s1, "requirement")?.try_into())?,
+                                category: stored("category", c.text(&c.s2, "category")?.parse())?,
+                                description: c.text(&c.s3, "description")?,
+                                document_type: c
+                                    .s4
                                     .clone()
                                     .map(|d| stored("document type", d.try_into()))
                                     .transpose()?,
@@ -666,7 +670,7 @@ pub fn load_question(conn: &mut DbConnection, tender_id: TenderId, id: QuestionI
             .filter(tender_questions::id.eq(id.to_string()))
             .filter(tender_questions::tender_id.eq(tender_id.to_string()))
             .select(question_columns())
-            .first(conn)?,
+            .get_result(conn)?,
     )
 }
 
@@ -677,8 +681,8 @@ pub fn lock_question(conn: &mut DbConnection, tender_id: TenderId, id: QuestionI
         .filter(tender_questions::tender_id.eq(tender_id.to_string()))
         .select(question_columns());
     let row: QuestionRow = match conn {
-        DbConnection::Postgresql(c) => query.for_update().first(c)?,
-        DbConnection::Sqlite(c) => query.first(c)?,
+        DbConnection::Postgresql(c) => query.for_update().get_result(c)?,
+        DbConnection::Sqlite(c) => query.get_result(c)?,
     };
     to_question(row)
 }

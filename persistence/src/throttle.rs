@@ -51,7 +51,7 @@ fn locked_row(conn: &mut DbConnection, key: &str, now: DateTime<Utc>) -> Result<
     let (failures, start, until): (i32, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>) = login_throttle::table
         .find(key)
         .select((login_throttle::failures, login_throttle::window_started_at, login_throttle::locked_until))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(Row { failures, window_start: from_db(start), locked_until: until.map(from_db) })
 }
 
@@ -125,7 +125,7 @@ pub fn state(conn: &mut DbConnection, key: &str) -> Result<Option<KeyState>, Sto
     let row: Option<(i32, Option<chrono::NaiveDateTime>)> = login_throttle::table
         .find(key)
         .select((login_throttle::failures, login_throttle::locked_until))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|(failures, until)| KeyState { failures, locked_until: until.map(from_db) }))
 }

@@ -48,7 +48,7 @@ pub struct User {
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = users)]
-struct Row {
+pub(crate) struct Row {
     id: String,
     organization_id: String,
     kind: String,
@@ -85,7 +85,7 @@ impl Row {
         Ok((user, self.password_hash))
     }
 
-    fn into_user(self) -> Result<User, StoreError> {
+    pub(crate) fn into_user(self) -> Result<User, StoreError> {
         self.into_parts().map(|(user, _)| user)
     }
 }
@@ -142,7 +142,7 @@ pub fn create(conn: &mut DbConnection, origin: &Origin, new: &NewUser<'_>) -> Re
 }
 
 pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
-    users::table.filter(users::id.eq(id.to_string())).first::<Row>(conn)?.into_user()
+    users::table.filter(users::id.eq(id.to_string())).get_result::<Row>(conn)?.into_user()
 }
 
 /// Whether any active platform admin exists: without one, nobody can create organizations.
@@ -157,7 +157,7 @@ pub fn admin_exists(conn: &mut DbConnection) -> Result<bool, StoreError> {
 
 /// The user with this login and their password hash, if any.
 pub fn find_login(conn: &mut DbConnection, login: &str) -> Result<Option<(User, String)>, StoreError> {
-    users::table.filter(users::login.eq(login)).first::<Row>(conn).optional()?.map(Row::into_parts).transpose()
+    users::table.filter(users::login.eq(login)).get_result::<Row>(conn).optional()?.map(Row::into_parts).transpose()
 }
 
 #[derive(Debug, Clone, Default)]

@@ -27,8 +27,7 @@ fn load(
     id: ApplicationId,
     action: ApplicationAction,
 ) -> Result<(Application, Vec<OrganizationId>), ApiError> {
-    let app = applications::load(tx, id)?;
-    let issuers = tenders::issuers(tx, app.tender_id)?;
+    let (app, issuers) = applications::load_with_issuers(tx, id)?;
     access::application(actor, app.facts(&issuers), action).require()?;
     Ok((app, issuers))
 }

@@ -48,8 +48,10 @@ fn lock(tx: &mut DbConnection, ctx: &Context, id: TenderId) -> Result<Tender, Ap
 }
 
 pub fn get(tx: &mut DbConnection, actor: Option<&Actor>, id: TenderId) -> Result<TenderRead, ApiError> {
-    let tender = load(tx, actor, id, TenderAction::Read)?;
-    named(tx, tender)
+    // The names come with the call's terms: two statements, both prepared once.
+    let (tender, authorities) = tenders::load_named(tx, id)?;
+    access::tender(actor, tender.facts(), TenderAction::Read).require()?;
+    Ok(TenderRead { tender, authorities })
 }
 
 pub fn list(

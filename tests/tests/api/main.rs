@@ -24,6 +24,7 @@ mod patti;
 mod procedure;
 mod received;
 mod registry;
+mod round_trips;
 mod service_requests;
 mod spec;
 mod unavailable;

@@ -90,6 +90,9 @@ async fn metrics_count_requests_by_route_the_pool_throttled_logins_and_the_outbo
     assert_eq!(samples(text, "ambito_db_pool_connections_in_use", &[]).len(), 1);
     assert_eq!(value(samples(text, "ambito_db_pool_checkout_timeouts_total", &[])[0]), 0.0);
     assert_eq!(samples(text, "ambito_db_pool_wait_seconds_total", &[]).len(), 1);
+    let statements = value(samples(text, "ambito_db_statements_total", &[])[0]);
+    assert!(statements >= 10.0, "{text}");
+    assert!(value(samples(text, "ambito_db_statements_prepared_total", &[])[0]) <= statements);
 
     let feed = app.get("/api/v1/events?after=0&limit=200", Some(&app.token(demo::ADMIN).await)).await;
     let newest = feed.body["items"].as_array().unwrap().last().unwrap()["seq"].as_f64().unwrap();

@@ -1,0 +1,1 @@
+INSERT INTO bench_commit (v) VALUES (1);
