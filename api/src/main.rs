@@ -271,8 +271,21 @@ fn main() -> ExitCode {
             unsafe { std::env::remove_var(&name) };
         }
     }
+    fix_mmap_threshold();
     let cli = Cli::parse();
     actix_web::rt::System::new().block_on(run(cli))
+}
+
+/// Large allocations (argon2's 19 MiB, an upload's bytes) go straight to the kernel and back.
+/// glibc otherwise raises its mmap threshold after the first such block is freed, and every later
+/// one stays in the heap of whichever thread made it (demo seeding hashes passwords on the main
+/// thread, for one), long after it is freed.
+fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists; it only changes an allocator setting.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
 }
 
 async fn run(cli: Cli) -> ExitCode {
