@@ -179,6 +179,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Err(e) => tracing::warn!(error = %e, "could not sweep the document store"),
     }
     tracing::info!(documents = %args.documents_dir.display(), "document store ready");
+    ambito_api::serve::return_freed_memory();
     if cors_origins.is_empty() {
         tracing::info!("CORS: no web origin may call the API from a browser (set AMBITO_CORS_ORIGINS)");
     } else {
