@@ -18,6 +18,8 @@ use crate::error::ApiError;
 use crate::{AppState, FaultPoint, conditional};
 
 pub const HEADER: &str = "Idempotency-Key";
+/// The code of a 400 for a malformed key; listed in the spec with every operation's 400s.
+pub const INVALID_KEY: &str = "invalid_idempotency_key";
 
 /// The key a client sent, if any.
 #[derive(Debug, Clone)]
@@ -36,10 +38,7 @@ impl FromRequest for IdempotencyKey {
         ready(if ok {
             Ok(Self(Some(key.to_owned())))
         } else {
-            Err(ApiError::bad_request(
-                "invalid_idempotency_key",
-                "an Idempotency-Key has 1 to 255 visible ASCII characters",
-            ))
+            Err(ApiError::bad_request(INVALID_KEY, "an Idempotency-Key has 1 to 255 visible ASCII characters"))
         })
     }
 }

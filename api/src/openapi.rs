@@ -258,6 +258,7 @@ fn generic_codes(status: u16) -> Vec<&'static str> {
         E::bad_request("invalid_multipart", ""),
         E::bad_request("unknown_query_parameter", ""),
         E::bad_request("invalid_cursor", ""),
+        E::bad_request(crate::idempotency::INVALID_KEY, ""),
         E::Validation(Vec::new()),
         E::Unauthenticated { code: "unauthenticated", detail: "" },
         E::Unauthenticated { code: "invalid_token", detail: "" },
@@ -359,6 +360,7 @@ answer (an `enum` on `code`, and in the description); all of them, by status:\n\
 | 400 | `invalid_body`, `invalid_query`, `invalid_path` | malformed JSON, wrong types, unknown fields; a bad query or path value |\n\
 | 400 | `unknown_query_parameter` | a query parameter the operation does not take (named in `errors`) |\n\
 | 400 | `invalid_cursor` | a `cursor` this API did not give out (or from another `sort`) |\n\
+| 400 | `invalid_idempotency_key` | an `Idempotency-Key` that is not 1 to 255 visible ASCII characters |\n\
 | 401 | `unauthenticated`, `invalid_token`, `invalid_credentials`, `invalid_refresh_token`, `refresh_token_reused` | no or a bad token; wrong login |\n\
 | 403 | `forbidden` | the caller's role may not do this |\n\
 | 404 | `not_found` | no such resource, or not visible to the caller |\n\
